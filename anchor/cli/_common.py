@@ -1,0 +1,78 @@
+"""Shared helpers for command modules: reading inputs, writing results.
+
+Results go to stdout (``emit_json`` for ``--json``), diagnostics and progress to
+stderr (``note``). Nothing outside ``anchor.cli`` prints.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from anchor.errors import InputError
+
+
+def read_input_bytes(name: str, *, hex_text: bool = False) -> bytes:
+    """Read a file argument (``-`` is stdin); with ``hex_text`` decode hex (any case, whitespace ignored)."""
+    try:
+        if name == "-":
+            raw = click.get_binary_stream("stdin").read()
+        else:
+            raw = Path(name).read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise InputError(f"cannot read {name}: {reason}") from exc
+    if not hex_text:
+        return raw
+    text = "".join(raw.decode("ascii", errors="replace").split())
+    if text.startswith(("0x", "0X")):
+        text = text[2:]
+    try:
+        return bytes.fromhex(text)
+    except ValueError as exc:
+        raise InputError(f"{name}: not hex text") from exc
+
+
+def parse_hex_arg(value: str, *, what: str, length: int | None = None) -> bytes:
+    """Decode a hex command-line argument (either case), optionally of an exact byte length."""
+    text = value.strip()
+    if text.startswith(("0x", "0X")):
+        text = text[2:]
+    try:
+        data = bytes.fromhex(text)
+    except ValueError as exc:
+        raise InputError(f"{what}: not hex: {value!r}") from exc
+    if length is not None and len(data) != length:
+        raise InputError(f"{what}: expected {length} bytes, got {len(data)}")
+    return data
+
+
+def emit_json(obj: Any, *, pretty: bool = False) -> None:
+    """Write one JSON document to stdout (compact, one line, unless ``pretty``)."""
+    if pretty:
+        text = json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False)
+    else:
+        text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+    click.echo(text)
+
+
+def out(line: str = "") -> None:
+    """Write a result line to stdout."""
+    click.echo(line)
+
+
+def note(line: str) -> None:
+    """Write a diagnostic line to stderr."""
+    click.echo(line, err=True)
+
+
+def stderr_is_tty() -> bool:
+    """True when stderr is an interactive terminal (progress bars are shown only then, or when asked)."""
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False

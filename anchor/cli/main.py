@@ -1,0 +1,143 @@
+"""The `anchor` command: a thin Typer app over the library.
+
+Every command module under ``anchor.cli`` exposes ``register(app)``; this module
+collects them, runs Click in non-standalone mode and owns the exit-code contract:
+
+* an :class:`~anchor.errors.AnchorError` prints one line and exits with its code;
+* a usage error (bad flag, missing argument) exits 4, never Click's default 2,
+  because 2 means ``unverifiable`` here;
+* anything unexpected is a bug: one line, exit 70, traceback only with ``--verbose``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+from typing import Annotated
+
+import click
+import typer
+
+from anchor import __version__
+from anchor.errors import EXIT_INPUT, AnchorError
+
+EXIT_INTERNAL = 70
+
+# Command modules, in the order `anchor --help` lists them.
+COMMAND_MODULES = (
+    "collect",
+    "publish",
+    "verify",
+    "keys",
+    "devnet",
+    "record",
+    "merkle",
+)
+
+app = typer.Typer(
+    name="anchor",
+    help="Anchor a release's evidence on Cardano (Label 309) and verify it offline.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+_state = {"verbose": False}
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"anchor {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version_callback, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show tracebacks and debug detail.")
+    ] = False,
+) -> None:
+    """Anchor a release's evidence on Cardano (Label 309) and verify it offline."""
+    _state["verbose"] = verbose
+
+
+def _register_all() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"anchor.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"anchor.cli.{name}":
+                continue
+            raise
+        module.register(app)
+
+
+_register_all()
+
+
+def _err(line: str) -> None:
+    click.echo(line, err=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    _state["verbose"] = "--verbose" in args or "-v" in args
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=args, prog_name="anchor", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        # Click >= 8.2 raises this after printing help for a bare group.
+        _ = exc
+        return 0
+    except click.UsageError as exc:
+        hint = ""
+        if exc.ctx is not None:
+            hint = f" (see '{exc.ctx.command_path} --help')"
+        _err(f"error: {exc.format_message()}{hint}")
+        return EXIT_INPUT
+    except click.exceptions.Abort:
+        _err("error: aborted")
+        return 130
+    except AnchorError as exc:
+        if _state["verbose"]:
+            traceback.print_exc()
+        _err(f"error: {exc.diagnostics()}")
+        return exc.exit_code
+    except click.ClickException as exc:
+        _err(f"error: {exc.format_message()}")
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        _err("error: interrupted")
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:
+        if _state["verbose"]:
+            traceback.print_exc()
+        _err(
+            f"internal error: {type(exc).__name__}: {exc} "
+            "(a bug in anchor; rerun with --verbose and report it)"
+        )
+        return EXIT_INTERNAL
+    if isinstance(result, int):
+        return result
+    return 0
+
+
+def entry() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entry()

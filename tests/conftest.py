@@ -1,0 +1,85 @@
+"""Test-wide fixtures: the CLI runner and the standard's data (vectors, schemas)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+REPO = Path(__file__).resolve().parent.parent
+FETCH_HINT = "run 'make vectors' to fetch cardanowall/cip309 at the pinned commit"
+
+
+def _first_dir(env: str, *candidates: Path) -> Path | None:
+    value = os.environ.get(env)
+    if value:
+        path = Path(value)
+        return path if path.is_dir() else None
+    for path in candidates:
+        if path.is_dir():
+            return path
+    return None
+
+
+def l309_data_dir() -> Path | None:
+    """The folder laid out like shared/label309: $ANCHOR_L309_DATA, ../shared/label309, or .vectors/."""
+    return _first_dir(
+        "ANCHOR_L309_DATA",
+        REPO.parent / "shared" / "label309",
+        REPO / ".vectors" / "label309",
+    )
+
+
+def blockfrost_schema_dir() -> Path | None:
+    """The folder holding the Blockfrost OpenAPI/JSON schema."""
+    return _first_dir(
+        "ANCHOR_BLOCKFROST_SCHEMA",
+        REPO.parent / "shared" / "blockfrost",
+        REPO / ".vectors" / "blockfrost",
+    )
+
+
+@pytest.fixture(scope="session")
+def l309_data() -> Path:
+    path = l309_data_dir()
+    if path is None:
+        pytest.skip(f"Label 309 vectors not found ({FETCH_HINT})")
+    return path
+
+
+@pytest.fixture(scope="session")
+def blockfrost_schema() -> Path:
+    path = blockfrost_schema_dir()
+    if path is None:
+        pytest.skip(f"Blockfrost schema not found ({FETCH_HINT})")
+    return path
+
+
+@dataclass(frozen=True)
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+    stdout_bytes: bytes
+
+
+@pytest.fixture
+def run_cli() -> Callable[..., CliResult]:
+    """Run ``anchor`` in-process with its real exit-code mapping: ``run_cli(["record", "validate", f])``."""
+    from anchor.cli.main import main
+
+    def _run(args: list[str], *, input: bytes | str | None = None) -> CliResult:
+        runner = CliRunner()
+        with runner.isolation(input=input) as streams:
+            code = main([str(a) for a in args])
+            out_b = streams[0].getvalue()
+            err_b = streams[1].getvalue()
+        return CliResult(
+            code, out_b.decode("utf-8", "replace"), err_b.decode("utf-8", "replace"), out_b
+        )
+
+    return _run
