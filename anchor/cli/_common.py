@@ -20,7 +20,7 @@ def read_input_bytes(name: str, *, hex_text: bool = False) -> bytes:
     """Read a file argument (``-`` is stdin); with ``hex_text`` decode hex (any case, whitespace ignored)."""
     try:
         if name == "-":
-            raw = click.get_binary_stream("stdin").read()
+            raw = sys.stdin.buffer.read()
         else:
             raw = Path(name).read_bytes()
     except OSError as exc:

@@ -1,0 +1,1 @@
+"""The Label 309 standard, pure: canonical CBOR, records, validation, carriage, COSE, keys, binding."""
