@@ -83,3 +83,19 @@ def run_cli() -> Callable[..., CliResult]:
         )
 
     return _run
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the conformance count of this run (tests under tests/conformance) before pytest's own line."""
+    counts = {"passed": 0, "failed": 0, "skipped": 0}
+    for outcome in counts:
+        for report in terminalreporter.stats.get(outcome, []):
+            if "tests/conformance/" in getattr(report, "nodeid", "").replace("\\", "/"):
+                counts[outcome] += 1
+    if any(counts.values()):
+        line = (
+            f"conformance vectors in this run: {counts['passed']} passed, {counts['failed']} failed"
+        )
+        if counts["skipped"]:
+            line += f", {counts['skipped']} skipped"
+        terminalreporter.write_line(line)

@@ -88,6 +88,10 @@ def _err(line: str) -> None:
     click.echo(line, err=True)
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
     args = sys.argv[1:] if argv is None else list(argv)
@@ -103,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         hint = ""
         if exc.ctx is not None:
             hint = f" (see '{exc.ctx.command_path} --help')"
-        _err(f"error: {exc.format_message()}{hint}")
+        _err(f"error: {_one_line(exc.format_message())}{hint}")
         return EXIT_INPUT
     except click.exceptions.Abort:
         _err("error: aborted")
@@ -114,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         _err(f"error: {exc.diagnostics()}")
         return exc.exit_code
     except click.ClickException as exc:
-        _err(f"error: {exc.format_message()}")
+        _err(f"error: {_one_line(exc.format_message())}")
         return EXIT_INPUT
     except KeyboardInterrupt:
         _err("error: interrupted")

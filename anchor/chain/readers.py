@@ -1,0 +1,384 @@
+"""Read-only chain providers: raw transaction CBOR, block facts and the tip, over an injected HTTP client.
+
+A :class:`ChainReader` answers three questions about a transaction and nothing else:
+its raw CBOR bytes exactly as the provider serves them (never a JSON projection of
+the metadata), the facts of the block that includes it, and the current tip height.
+Implementations (:class:`BlockfrostReader`, :class:`KoiosReader`) take an
+:class:`HttpClient`, so the verifier passes its recording egress wrapper, publish
+passes a plain client and tests pass a fake. Provider answers are converted into
+frozen dataclasses at this boundary.
+
+Failure vocabulary (all :class:`ReaderError`, exit 5 when they reach the CLI):
+
+* :class:`TxUnknown` — the provider says it does not know the transaction. Not
+  authoritative: a caller with several providers should ask the others.
+* :class:`ReaderUnavailable` — no usable answer: transport failure, an unexpected
+  status (redirects are never followed), or a body that does not parse.
+
+Exceptions that are not :class:`TransportError` (for example an egress policy
+refusal) pass through untouched.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from anchor.errors import EnvironmentFailure
+
+NETWORKS = ("mainnet", "preprod", "preview", "devnet")
+
+BLOCKFROST_DEFAULT_URLS = {
+    "mainnet": "https://cardano-mainnet.blockfrost.io/api/v0",
+    "preprod": "https://cardano-preprod.blockfrost.io/api/v0",
+    "preview": "https://cardano-preview.blockfrost.io/api/v0",
+}
+KOIOS_DEFAULT_URLS = {
+    "mainnet": "https://api.koios.rest/api/v1",
+    "preprod": "https://preprod.koios.rest/api/v1",
+    "preview": "https://preview.koios.rest/api/v1",
+}
+DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024
+
+
+class TransportError(EnvironmentFailure):
+    """No HTTP response was obtained (connection refused, timeout, response over the size ceiling)."""
+
+
+class ReaderError(EnvironmentFailure):
+    """A provider could not give a usable answer; ``provider`` names it."""
+
+    def __init__(self, provider: str, message: str) -> None:
+        super().__init__(f"{provider}: {message}")
+        self.provider = provider
+
+
+class TxUnknown(ReaderError):
+    """The provider does not know the transaction (not authoritative: ask the other providers)."""
+
+
+class ReaderUnavailable(ReaderError):
+    """Transport failure, unexpected status or unparseable body: this provider is unusable for now."""
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    """One HTTP response: status code and the full body bytes."""
+
+    status: int
+    content: bytes
+
+
+class HttpClient(Protocol):
+    """The small HTTP surface providers need. Raises :class:`TransportError` when no response arrives."""
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        purpose: str,
+        headers: dict[str, str] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+    ) -> HttpResponse:
+        """Send one request (never following redirects) and return the response."""
+        ...
+
+
+@dataclass(frozen=True)
+class BlockFacts:
+    """Facts of the block that includes a transaction, as one provider asserts them."""
+
+    height: int
+    hash: str
+    slot: int | None
+    block_time: int
+
+
+class ChainReader(Protocol):
+    """Read-only provider interface: raw tx CBOR, block facts, tip height."""
+
+    @property
+    def name(self) -> str:
+        """Short provider name for reports (``blockfrost``, ``koios``, ...)."""
+        ...
+
+    def fetch_tx_cbor(self, tx_hash: str) -> bytes:
+        """The raw signed transaction CBOR as served; :class:`TxUnknown` if the provider lacks it."""
+        ...
+
+    def tx_block_facts(self, tx_hash: str) -> BlockFacts | None:
+        """The including block's facts, or ``None`` when the provider has no block for the tx."""
+        ...
+
+    def tip_height(self) -> int:
+        """The provider's current tip block height."""
+        ...
+
+
+def normalize_tx_hash(tx_hash: str) -> str:
+    """Lower-case 64-hex transaction hash; ``ValueError`` for anything else."""
+    text = tx_hash.strip().lower()
+    if len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
+        raise ValueError(f"not a 64-hex transaction hash: {tx_hash!r}")
+    return text
+
+
+def _json_body(provider: str, response: HttpResponse) -> Any:
+    try:
+        return json.loads(response.content)
+    except ValueError as exc:
+        raise ReaderUnavailable(provider, "response is not JSON") from exc
+
+
+def _opt_int(obj: Any, *names: str) -> int | None:
+    if isinstance(obj, dict):
+        for name in names:
+            value = obj.get(name)
+            if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+                return value
+    return None
+
+
+def _req_int(provider: str, obj: Any, *names: str) -> int:
+    value = _opt_int(obj, *names)
+    if value is None:
+        raise ReaderUnavailable(provider, f"response lacks a non-negative integer {names[0]!r}")
+    return value
+
+
+def _hex_cbor(provider: str, text: Any) -> bytes:
+    if not isinstance(text, str):
+        raise ReaderUnavailable(provider, "response lacks the 'cbor' hex string")
+    try:
+        return bytes.fromhex(text)
+    except ValueError as exc:
+        raise ReaderUnavailable(provider, "'cbor' is not hex") from exc
+
+
+class _BaseReader:
+    """Shared request plumbing: status mapping, transport failures become ReaderUnavailable."""
+
+    def __init__(self, base_url: str, *, client: HttpClient, name: str) -> None:
+        self._base = base_url.rstrip("/")
+        self._client = client
+        self._name = name
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def base_url(self) -> str:
+        return self._base
+
+    def _headers(self) -> dict[str, str]:
+        return {"Accept": "application/json"}
+
+    def _call(self, method: str, path: str, *, json_body: Any = None) -> HttpResponse | None:
+        """Return the response for 200, ``None`` for 404, raise ReaderUnavailable otherwise."""
+        headers = self._headers()
+        try:
+            response = self._client.request(
+                method, self._base + path, purpose="cardano", headers=headers, json=json_body
+            )
+        except TransportError as exc:
+            raise ReaderUnavailable(self._name, exc.message) from exc
+        if response.status == 200:
+            return response
+        if response.status == 404:
+            return None
+        raise ReaderUnavailable(self._name, f"HTTP {response.status} for {method} {path}")
+
+
+class BlockfrostReader(_BaseReader):
+    """Blockfrost API (hosted or any compatible server, e.g. the local devnet).
+
+    Raw CBOR from ``GET /txs/{h}/cbor``; block facts from ``GET /txs/{h}``; tip from
+    ``GET /blocks/latest``. ``project_id`` goes in the ``project_id`` header and is
+    never part of a URL or message.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        client: HttpClient,
+        project_id: str | None = None,
+        name: str = "blockfrost",
+    ) -> None:
+        super().__init__(base_url, client=client, name=name)
+        self._project_id = project_id
+
+    @classmethod
+    def for_network(
+        cls, network: str, *, client: HttpClient, project_id: str | None
+    ) -> BlockfrostReader:
+        """The hosted endpoint for ``network`` (mainnet, preprod, preview)."""
+        if network not in BLOCKFROST_DEFAULT_URLS:
+            raise ValueError(f"no default Blockfrost endpoint for network {network!r}")
+        return cls(BLOCKFROST_DEFAULT_URLS[network], client=client, project_id=project_id)
+
+    def _headers(self) -> dict[str, str]:
+        headers = super()._headers()
+        if self._project_id:
+            headers["project_id"] = self._project_id
+        return headers
+
+    def fetch_tx_cbor(self, tx_hash: str) -> bytes:
+        h = normalize_tx_hash(tx_hash)
+        response = self._call("GET", f"/txs/{h}/cbor")
+        if response is None:
+            raise TxUnknown(self._name, f"transaction {h} not found")
+        body = _json_body(self._name, response)
+        return _hex_cbor(self._name, body.get("cbor") if isinstance(body, dict) else None)
+
+    def tx_block_facts(self, tx_hash: str) -> BlockFacts | None:
+        h = normalize_tx_hash(tx_hash)
+        response = self._call("GET", f"/txs/{h}")
+        if response is None:
+            return None
+        body = _json_body(self._name, response)
+        block = body.get("block") if isinstance(body, dict) else None
+        if not isinstance(block, str):
+            raise ReaderUnavailable(self._name, "transaction response lacks 'block'")
+        height = _req_int(self._name, body, "block_height")
+        block_time = _req_int(self._name, body, "block_time")
+        slot = _opt_int(body, "slot")
+        return BlockFacts(height=height, hash=block.lower(), slot=slot, block_time=block_time)
+
+    def tip_height(self) -> int:
+        response = self._call("GET", "/blocks/latest")
+        if response is None:
+            raise ReaderUnavailable(self._name, "no latest block")
+        return _req_int(self._name, _json_body(self._name, response), "height")
+
+
+class KoiosReader(_BaseReader):
+    """Koios API: raw CBOR and block facts from ``POST /tx_cbor``; tip from ``GET /tip``.
+
+    An empty result list means the provider does not know the transaction. The block
+    facts of the last ``/tx_cbor`` answer are kept, so one request serves both.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        client: HttpClient,
+        api_token: str | None = None,
+        name: str = "koios",
+    ) -> None:
+        super().__init__(base_url, client=client, name=name)
+        self._token = api_token
+        self._rows: dict[str, dict[str, Any]] = {}
+
+    @classmethod
+    def for_network(
+        cls, network: str, *, client: HttpClient, api_token: str | None = None
+    ) -> KoiosReader:
+        """The public endpoint for ``network`` (mainnet, preprod, preview)."""
+        if network not in KOIOS_DEFAULT_URLS:
+            raise ValueError(f"no default Koios endpoint for network {network!r}")
+        return cls(KOIOS_DEFAULT_URLS[network], client=client, api_token=api_token)
+
+    def _headers(self) -> dict[str, str]:
+        headers = super()._headers()
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        return headers
+
+    def _row(self, h: str) -> dict[str, Any] | None:
+        if h in self._rows:
+            return self._rows[h]
+        response = self._call("POST", "/tx_cbor", json_body={"_tx_hashes": [h]})
+        if response is None:
+            return None
+        rows = _json_body(self._name, response)
+        if not isinstance(rows, list):
+            raise ReaderUnavailable(self._name, "tx_cbor response is not a list")
+        for row in rows:
+            if isinstance(row, dict) and str(row.get("tx_hash", "")).lower() == h:
+                self._rows[h] = row
+                return row
+        return None
+
+    def fetch_tx_cbor(self, tx_hash: str) -> bytes:
+        h = normalize_tx_hash(tx_hash)
+        row = self._row(h)
+        if row is None:
+            raise TxUnknown(self._name, f"transaction {h} not found")
+        return _hex_cbor(self._name, row.get("cbor"))
+
+    def tx_block_facts(self, tx_hash: str) -> BlockFacts | None:
+        h = normalize_tx_hash(tx_hash)
+        row = self._row(h)
+        if row is None or row.get("block_height") is None:
+            return None
+        block = row.get("block_hash")
+        if not isinstance(block, str):
+            raise ReaderUnavailable(self._name, "tx_cbor row lacks 'block_hash'")
+        height = _req_int(self._name, row, "block_height")
+        block_time = _req_int(self._name, row, "tx_timestamp", "block_time")
+        slot = _opt_int(row, "absolute_slot")
+        return BlockFacts(height=height, hash=block.lower(), slot=slot, block_time=block_time)
+
+    def tip_height(self) -> int:
+        response = self._call("GET", "/tip")
+        if response is None:
+            raise ReaderUnavailable(self._name, "no tip")
+        rows = _json_body(self._name, response)
+        row = rows[0] if isinstance(rows, list) and rows else None
+        return _req_int(self._name, row, "block_height", "block_no")
+
+
+class HttpxClient:
+    """A plain :class:`HttpClient` over httpx (imported on first use): no redirects, bounded bodies.
+
+    ``purpose`` is accepted for interface compatibility and ignored; the verifier's
+    egress wrapper is what records it.
+    """
+
+    def __init__(
+        self, *, timeout: float = 20.0, max_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    ) -> None:
+        self._timeout = timeout
+        self._max_bytes = max_bytes
+        self._client: Any = None
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        purpose: str,
+        headers: dict[str, str] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+    ) -> HttpResponse:
+        import httpx
+
+        if self._client is None:
+            self._client = httpx.Client(follow_redirects=False, timeout=self._timeout)
+        try:
+            with self._client.stream(
+                method, url, headers=headers, json=json, content=content
+            ) as response:
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > self._max_bytes:
+                        raise TransportError(f"response from {url} exceeds {self._max_bytes} bytes")
+                    chunks.append(chunk)
+                return HttpResponse(status=response.status_code, content=b"".join(chunks))
+        except httpx.HTTPError as exc:
+            raise TransportError(f"{type(exc).__name__} for {method} {url}") from exc
+
+    def close(self) -> None:
+        """Close the underlying connection pool, if one was opened."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None

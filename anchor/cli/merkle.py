@@ -1,0 +1,169 @@
+"""`anchor merkle`: the ``rfc9162-sha256`` tree and the leaves-list document from the shell.
+
+* ``root FILE``: check a leaves-list document and print its root;
+* ``proof FILE --index I [--json]``: print one leaf's inclusion proof;
+* ``verify --leaf H --index I --tree-size N --root H [PROOF_HEX...]``: exit 0 if the proof
+  holds, 1 if not (a one-leaf tree has no proof hashes);
+* ``build LEAVES_FILE -o leaves.cbor``: write a leaves-list document from hex leaves, one per
+  line.
+
+A malformed leaves-list exits 4 with one line naming the standard's code. Hex input is
+accepted in either case; hex output is lower case. Library modules are imported inside the
+commands so that ``anchor --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from anchor.cli._common import emit_json, note, out, parse_hex_arg, read_input_bytes
+from anchor.errors import InputError
+
+merkle_app = typer.Typer(
+    name="merkle",
+    help="rfc9162-sha256 Merkle tree: roots, inclusion proofs, leaves-list documents.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+_HEX_LINE = re.compile(r"(?:0[xX])?([0-9a-fA-F]*)")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``merkle`` command group to ``app``."""
+    app.add_typer(merkle_app, name="merkle")
+
+
+@merkle_app.command("root")
+def root_command(
+    file: Annotated[str, typer.Argument(help="Leaves-list document (leaves.cbor); '-' for stdin.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
+) -> None:
+    """Check a leaves-list document and print its root (hex)."""
+    from anchor.merkle.leaves import parse_leaves_list
+
+    doc = parse_leaves_list(read_input_bytes(file))
+    if json_out:
+        emit_json({"root": doc.root.hex(), "leaf_count": doc.leaf_count, "tree_alg": doc.tree_alg})
+    else:
+        out(doc.root.hex())
+
+
+@merkle_app.command("proof")
+def proof_command(
+    file: Annotated[str, typer.Argument(help="Leaves-list document (leaves.cbor); '-' for stdin.")],
+    index: Annotated[int, typer.Option("--index", "-i", help="Leaf index (0-based).")],
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print {index, tree_size, root, proof}.")
+    ] = False,
+) -> None:
+    """Print the inclusion proof of one leaf (sibling hashes, leaf level first)."""
+    from anchor.merkle.leaves import parse_leaves_list_tree
+
+    _, tree = parse_leaves_list_tree(read_input_bytes(file))
+    path = tree.proof(index)
+    if json_out:
+        emit_json(
+            {
+                "index": index,
+                "tree_size": tree.size,
+                "root": tree.root.hex(),
+                "proof": [node.hex() for node in path],
+            }
+        )
+        return
+    out(f"index: {index}")
+    out(f"tree_size: {tree.size}")
+    out(f"root: {tree.root.hex()}")
+    if not path:
+        out("proof: none (one-leaf tree)")
+    for k, node in enumerate(path):
+        out(f"proof[{k}]: {node.hex()}")
+
+
+@merkle_app.command("verify")
+def verify_command(
+    leaf: Annotated[str, typer.Option("--leaf", help="The 32-byte leaf digest (hex).")],
+    index: Annotated[int, typer.Option("--index", "-i", help="Leaf index (0-based).")],
+    tree_size: Annotated[int, typer.Option("--tree-size", "-n", help="Number of leaves.")],
+    root: Annotated[str, typer.Option("--root", help="The expected 32-byte root (hex).")],
+    proof: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Proof hashes (hex), leaf-level sibling first; none for a one-leaf tree.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Check an inclusion proof: exit 0 if it holds, 1 if it does not."""
+    from anchor.merkle.tree import check_inclusion
+
+    hashes = [
+        parse_hex_arg(h, what=f"proof hash {k}", length=32) for k, h in enumerate(proof or [])
+    ]
+    expected = parse_hex_arg(root, what="--root", length=32)
+    leaf_digest = parse_hex_arg(leaf, what="--leaf", length=32)
+    result = check_inclusion(leaf_digest, index, tree_size, hashes, expected)
+    if not result.ok:
+        out(f"failed: {result.reason}")
+        raise typer.Exit(1)
+    out(f"valid: leaf {index} of {tree_size} is included under root {expected.hex()}")
+
+
+@merkle_app.command("build")
+def build_command(
+    leaves_file: Annotated[
+        str, typer.Argument(help="Text file of hex leaves, one per line ('-' for stdin).")
+    ],
+    output: Annotated[str, typer.Option("--output", "-o", help="Leaves-list document to write.")],
+    leaf_alg: Annotated[
+        str, typer.Option("--leaf-alg", help="Informative leaf_alg value.")
+    ] = "sha2-256",
+    no_leaf_alg: Annotated[
+        bool, typer.Option("--no-leaf-alg", help="Omit the optional leaf_alg key.")
+    ] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print {output, leaf_count, root}.")
+    ] = False,
+) -> None:
+    """Write a leaves-list document from hex leaves, one per line (blank lines ignored)."""
+    from anchor.merkle.leaves import encode_leaves_list
+    from anchor.merkle.tree import root_of
+
+    leaves = _hex_lines(read_input_bytes(leaves_file), leaves_file)
+    tree_root = root_of(leaves)
+    document = encode_leaves_list(
+        leaves, root=tree_root, leaf_alg=None if no_leaf_alg else leaf_alg
+    )
+    try:
+        Path(output).write_bytes(document)
+    except OSError as exc:
+        raise InputError(f"cannot write {output}: {exc.strerror or type(exc).__name__}") from exc
+    if json_out:
+        emit_json({"output": output, "leaf_count": len(leaves), "root": tree_root.hex()})
+        return
+    note(f"wrote {output} ({len(document)} bytes)")
+    out(f"{len(leaves)} leaves, root {tree_root.hex()}")
+
+
+def _hex_lines(raw: bytes, name: str) -> list[bytes]:
+    """One 32-byte leaf per non-blank line; the first bad line is named (1-based)."""
+    leaves = []
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        text = line.decode("utf-8", errors="replace").strip()
+        if not text:
+            continue
+        match = _HEX_LINE.fullmatch(text)
+        if match is None or len(match.group(1)) % 2:
+            raise InputError(f"{name} line {number}: not hex")
+        digits = match.group(1)
+        if len(digits) != 64:
+            raise InputError(f"{name} line {number}: {len(digits) // 2} bytes, a leaf is 32")
+        leaves.append(bytes.fromhex(digits))
+    if not leaves:
+        raise InputError(f"{name}: no leaves (a Merkle tree needs at least one)")
+    return leaves

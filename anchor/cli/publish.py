@@ -1,0 +1,274 @@
+"""`anchor publish DIR`: anchor an evidence bundle on Cardano as a signed Label 309 record.
+
+Parses flags, loads keys (files or the ``ANCHOR_IDENTITY_SEED`` /
+``ANCHOR_PAYMENT_SKEY`` environment variables; never printed), wires the Blockfrost
+provider and reader, and hands over to :func:`anchor.publish.pipeline.publish_bundle`.
+Results go to stdout (``--json``: the receipt); stages and the confirmation progress
+go to stderr, only on a terminal or with ``--progress``, never with ``--quiet``.
+Exit codes: 0 anchored (or dry run), 4 bad input or already anchored, 5 funds,
+provider or ledger trouble (see docs/publish.md).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import click
+import typer
+
+from anchor.cli._common import emit_json, note, out, parse_hex_arg, stderr_is_tty
+
+if TYPE_CHECKING:
+    from anchor.publish.pipeline import DryRunOutcome, Event, PublishOutcome
+
+NETWORK_CHOICES = ("devnet", "preview", "preprod", "mainnet")
+NETWORK_ENV = "ANCHOR_NETWORK"
+
+
+class _Display:
+    """Stages as lines and confirmations as a bar (rich on a terminal, plain lines otherwise)."""
+
+    def __init__(self, *, enabled: bool, rich_bar: bool, quiet: bool) -> None:
+        self.enabled = enabled
+        self.quiet = quiet
+        self.rich_bar = rich_bar
+        self._progress: Any = None
+        self._task: Any = None
+        self._last: tuple[int, int] | None = None
+
+    def __call__(self, event: Event) -> None:
+        from anchor.publish.pipeline import Note, Stage
+
+        if isinstance(event, Note):
+            if not self.quiet:
+                self.close()
+                note(f"note: {event.message}")
+            return
+        if not self.enabled:
+            return
+        if isinstance(event, Stage):
+            self.close()
+            note(event.message)
+            return
+        if event.note:
+            note(event.note)
+        if self.rich_bar:
+            self._bar(event.depth, event.target, event.elapsed, event.timeout)
+        elif self._last != (event.depth, event.target):
+            self._last = (event.depth, event.target)
+            where = "not in a block yet" if event.depth == 0 else f"block {event.block_height}"
+            note(f"confirmations {event.depth}/{event.target} ({where}, {event.elapsed:.0f} s)")
+
+    def _bar(self, depth: int, target: int, elapsed: float, timeout: float) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        if self._progress is None:
+            self._progress = Progress(
+                TextColumn("confirmations"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[left]}"),
+                console=Console(file=sys.stderr),
+                transient=False,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task("wait", total=target, left="")
+        left = f"{max(0.0, timeout - elapsed):.0f} s left"
+        self._progress.update(self._task, completed=min(depth, target), total=target, left=left)
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+
+def _dry_run_json(result: DryRunOutcome, network: str) -> dict[str, Any]:
+    plan, tx = result.plan, result.tx
+    return {
+        "dry_run": True,
+        "network": network,
+        "record_hex": plan.body.hex(),
+        "record_size": plan.size,
+        "signed": plan.signer is not None,
+        "tx_id": tx.tx_id,
+        "tx_size": tx.size,
+        "fee": tx.fee,
+        "min_fee": tx.min_fee,
+        "fee_minus_min": tx.fee - tx.min_fee,
+        "ttl": tx.ttl,
+        "address": tx.address,
+        "inputs": list(tx.inputs),
+        "merkle_root": plan.root.hex(),
+        "leaf_count": plan.leaf_count,
+    }
+
+
+def _print_dry_run(result: DryRunOutcome, network: str) -> None:
+    plan, tx = result.plan, result.tx
+    out(f"dry run on {network}: nothing was submitted")
+    out(f"record      {plan.size} bytes, " + ("signed" if plan.signer else "unsigned"))
+    out(f"record hex  {plan.body.hex()}")
+    out(f"tx id       {tx.tx_id}")
+    out(f"tx size     {tx.size} bytes")
+    out(
+        f"fee         {tx.fee} lovelace (ledger minimum {tx.min_fee}; difference {tx.fee - tx.min_fee})"
+    )
+    out(f"ttl         slot {tx.ttl}")
+    out(f"spends      {', '.join(tx.inputs)} from {tx.address}")
+
+
+def _print_receipt(result: PublishOutcome, bundle: Path) -> None:
+    r = result.receipt
+    verb = "completed the interrupted anchor of" if result.resumed else "anchored"
+    out(f"{verb} {bundle} on {r['network']}")
+    out(f"tx          {r['tx_hash']}")
+    out(
+        f"block       {r['block_height']} ({r['block_hash']}), slot {r.get('slot')}, time {r['block_time']}"
+    )
+    out(
+        f"confirmed   {r['confirmations']} confirmation(s) (required {r['confirmations_required']})"
+    )
+    out(f"fee         {r['fee']} lovelace for {r['tx_size']} bytes (ledger minimum {r['min_fee']})")
+    out(f"record      {r['record_size']} bytes, " + ("signed" if r.get("signed") else "unsigned"))
+    out(f"proofs      {result.proofs_updated} completed with the anchor")
+
+
+def publish(
+    bundle: Annotated[
+        Path, typer.Argument(help="The evidence bundle folder made by `anchor collect`.")
+    ],
+    network: Annotated[
+        str,
+        typer.Option(
+            "--network",
+            "-n",
+            envvar=NETWORK_ENV,
+            click_type=click.Choice(NETWORK_CHOICES),
+            help="Cardano network (env ANCHOR_NETWORK).",
+        ),
+    ] = "devnet",
+    provider_url: Annotated[
+        str | None,
+        typer.Option(
+            "--provider-url",
+            help="Blockfrost API root including the version path, e.g. http://127.0.0.1:8090/api/v0 "
+            "(default: the network's public endpoint; devnet: http://127.0.0.1:8090/api/v0).",
+        ),
+    ] = None,
+    identity_seed: Annotated[
+        str | None,
+        typer.Option("--identity-seed", help="Identity seed file (else $ANCHOR_IDENTITY_SEED)."),
+    ] = None,
+    payment_key: Annotated[
+        str | None,
+        typer.Option(
+            "--payment-key",
+            "--payment-skey",
+            help="Payment signing key file, cardano-cli text envelope (else $ANCHOR_PAYMENT_SKEY).",
+        ),
+    ] = None,
+    unsigned: Annotated[
+        bool, typer.Option("--unsigned", help="Publish the record without a signature.")
+    ] = False,
+    supersedes: Annotated[
+        str | None,
+        typer.Option(
+            "--supersedes", metavar="TXHASH", help="Transaction id this record supersedes."
+        ),
+    ] = None,
+    confirmations: Annotated[
+        int | None,
+        typer.Option("--confirmations", min=1, help="Blocks to wait for (default 15; devnet 1)."),
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout", min=1.0, help="Seconds to wait for confirmations (default 900; devnet 60)."
+        ),
+    ] = None,
+    ttl: Annotated[
+        int | None,
+        typer.Option("--ttl", min=60, help="Validity window in slots (default 7200; devnet 3600)."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Build and print; submit and write nothing.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Anchor again although the bundle is anchored.")
+    ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the receipt as JSON.")] = False,
+    progress: Annotated[
+        bool, typer.Option("--progress", help="Show progress on stderr even when not a terminal.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+) -> None:
+    """Anchor an evidence bundle on Cardano (record, transaction, confirmations, receipts)."""
+    from anchor.chain.blockfrost import PROJECT_ID_ENV, BlockfrostProvider
+    from anchor.chain.keys import load_identity_seed, load_payment_key
+    from anchor.chain.network import network_by_name
+    from anchor.chain.readers import BlockfrostReader, HttpxClient
+    from anchor.errors import InputError
+    from anchor.publish.pipeline import DryRunOutcome, PublishOptions, publish_bundle
+
+    if unsigned and identity_seed is not None:
+        raise InputError("--unsigned and --identity-seed exclude each other")
+    net = network_by_name(network)
+    replaced = None
+    if supersedes is not None:
+        replaced = parse_hex_arg(supersedes, what="--supersedes", length=32)
+    seed = None if unsigned else load_identity_seed(identity_seed)
+    pay = load_payment_key(payment_key)
+    options = PublishOptions(
+        network=net,
+        confirmations=confirmations if confirmations is not None else net.default_confirmations,
+        timeout=timeout if timeout is not None else net.default_timeout,
+        ttl_slots=ttl if ttl is not None else net.default_ttl,
+        poll_interval=net.poll_interval,
+        force=force,
+        dry_run=dry_run,
+        supersedes=replaced,
+    )
+    provider = BlockfrostProvider.for_network(net, provider_url=provider_url)
+    client = HttpxClient()
+    reader = BlockfrostReader(
+        provider_url or net.blockfrost_url,
+        client=client,
+        project_id=os.environ.get(PROJECT_ID_ENV) or None,
+    )
+    display = _Display(
+        enabled=not quiet and (progress or stderr_is_tty()),
+        rich_bar=stderr_is_tty(),
+        quiet=quiet,
+    )
+    try:
+        result = publish_bundle(
+            bundle,
+            identity_seed=seed,
+            payment_key=pay,
+            provider=provider,
+            readers=[reader],
+            options=options,
+            on_event=display,
+        )
+    finally:
+        display.close()
+        client.close()
+    if isinstance(result, DryRunOutcome):
+        if json_out:
+            emit_json(_dry_run_json(result, net.name))
+        else:
+            _print_dry_run(result, net.name)
+        return
+    if json_out:
+        emit_json(result.receipt)
+    else:
+        _print_receipt(result, bundle)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``publish`` command to ``app``."""
+    app.command("publish")(publish)

@@ -1,0 +1,206 @@
+"""Write an evidence bundle to disk atomically and idempotently.
+
+Guarantees of :func:`write_bundle`:
+
+* the bundle is written in full to a temporary directory next to the destination
+  (``.<name>.tmp-*``, same file system) and renamed into place, so the destination is
+  never seen half-written; on any failure the temporary directory is removed and the
+  destination is untouched;
+* a destination that already holds the same bundle (identical ``manifest.json`` and
+  ``leaves.cbor``, every proof file present) is left untouched (files that ``publish``
+  added later stay), and the result says ``unchanged``;
+* a destination holding a *different* bundle is refused unless ``force``; with ``force``
+  it is replaced by two renames (old aside, new in place, old removed), restoring the old
+  one if the second rename fails, and never while `anchor publish` holds the bundle's lock;
+* a non-empty destination that is not an evidence bundle is refused even with ``force``
+  (``-o .`` must never delete a working tree); an empty directory is simply filled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from anchor.errors import InputError
+from anchor.evidence.collect import LEAVES_FILE, MANIFEST_FILE, Bundle
+from anchor.evidence.manifest import ManifestError, load_manifest
+
+_WRITE_BATCH = 64
+_CREATE_FLAGS = (
+    os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+)
+
+CREATED = "created"
+UNCHANGED = "unchanged"
+REPLACED = "replaced"
+
+
+class OutputConflictError(InputError):
+    """The output directory holds something the bundle may not replace."""
+
+
+class OutputWriteError(InputError):
+    """The bundle could not be written to the output directory."""
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """Where the bundle is and what happened: ``created``, ``unchanged`` or ``replaced``."""
+
+    path: str
+    status: str
+
+
+def write_bundle(bundle: Bundle, out_dir: str, *, force: bool = False) -> WriteResult:
+    """Place ``bundle`` at ``out_dir`` (see the module docstring for the guarantees)."""
+    dest = os.path.abspath(out_dir)
+    parent, base = os.path.split(dest)
+    existing = _inspect_destination(bundle, dest, out_dir)
+    if existing == UNCHANGED:
+        return WriteResult(dest, UNCHANGED)
+    if existing == "different" and not force:
+        raise OutputConflictError(
+            f"{out_dir} already holds a different evidence bundle (use --force to replace it)"
+        )
+    try:
+        os.makedirs(parent, exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix=f".{base}.tmp-", dir=parent)
+    except OSError as exc:
+        raise OutputWriteError(f"cannot create {out_dir}: {_reason(exc)}") from exc
+    try:
+        _write_tree(bundle, tmp)
+        if existing == "different":
+            with _publish_lock(dest, out_dir):
+                _swap(tmp, dest, parent, base)
+            return WriteResult(dest, REPLACED)
+        os.rename(tmp, dest)  # replaces an empty directory atomically
+        return WriteResult(dest, CREATED)
+    except OSError as exc:
+        raise OutputWriteError(f"cannot write {out_dir}: {_reason(exc)}") from exc
+    finally:
+        if os.path.isdir(tmp):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _inspect_destination(bundle: Bundle, dest: str, shown: str) -> str:
+    """``absent``, ``empty``, ``unchanged`` or ``different``; raises if not replaceable."""
+    if not os.path.lexists(dest):
+        return "absent"
+    if os.path.islink(dest) or not os.path.isdir(dest):
+        raise OutputConflictError(f"{shown} exists and is not a directory")
+    try:
+        entries = os.listdir(dest)
+    except OSError as exc:
+        raise OutputConflictError(f"cannot read {shown}: {_reason(exc)}") from exc
+    if not entries:
+        return "empty"
+    manifest = _read(os.path.join(dest, MANIFEST_FILE))
+    if manifest is None or not _is_bundle(manifest):
+        raise OutputConflictError(
+            f"{shown} is not empty and is not an evidence bundle (refusing to replace it)"
+        )
+    if (
+        manifest == bundle.manifest_bytes
+        and _read(os.path.join(dest, LEAVES_FILE)) == bundle.leaves_bytes
+        and all(os.path.isfile(os.path.join(dest, *rel.split("/"))) for rel in bundle.proof_paths())
+    ):
+        return UNCHANGED
+    return "different"
+
+
+def _is_bundle(manifest: bytes) -> bool:
+    try:
+        load_manifest(manifest)
+    except ManifestError:
+        return False
+    return True
+
+
+def _read(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def _write_tree(bundle: Bundle, tmp: str) -> None:
+    # Creating thousands of small files is kernel work that releases the GIL, so writer
+    # threads create files while this thread is still encoding the later proofs.
+    folders = {os.path.dirname(rel) for rel in bundle.proof_paths()}
+    for folder in sorted(folders):
+        os.makedirs(os.path.join(tmp, *folder.split("/")), exist_ok=True)
+    workers = max(1, min(os.cpu_count() or 1, 4))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="anchor-write") as pool:
+        pending = []
+        batch: list[tuple[str, bytes]] = []
+        for rel, data in bundle.files():
+            batch.append((os.path.join(tmp, *rel.split("/")), data))
+            if len(batch) == _WRITE_BATCH:
+                pending.append(pool.submit(_write_files, batch))
+                batch = []
+        if batch:
+            pending.append(pool.submit(_write_files, batch))
+        for future in pending:
+            future.result()
+    os.chmod(tmp, 0o777 & ~_umask())
+
+
+def _write_files(batch: list[tuple[str, bytes]]) -> None:
+    for path, data in batch:
+        fd = os.open(path, _CREATE_FLAGS, 0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def _publish_lock(dest: str, shown: str) -> Iterator[None]:
+    """Hold the lock `anchor publish` takes on a bundle folder (flock), or refuse."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - non-POSIX: no publish lock to respect
+        yield
+        return
+    fd = os.open(dest, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise OutputConflictError(
+                f"{shown} is locked by a running 'anchor publish' (not replaced)"
+            ) from exc
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _swap(tmp: str, dest: str, parent: str, base: str) -> None:
+    aside = tempfile.mkdtemp(prefix=f".{base}.old-", dir=parent)
+    old = os.path.join(aside, base)
+    os.rename(dest, old)
+    try:
+        os.rename(tmp, dest)
+    except OSError:
+        os.rename(old, dest)
+        os.rmdir(aside)
+        raise
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__

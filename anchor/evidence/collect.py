@@ -1,0 +1,147 @@
+"""Collect release files into an evidence bundle (in memory; :mod:`bundle` writes it).
+
+Two steps so a caller can size a progress bar between them:
+
+1. :func:`plan` expands the inputs (files, directories, glob patterns) into named files;
+2. :func:`build_bundle` reads every file once (in parallel), classifies it, builds the
+   manifest, the leaves-list document and one proof file per item.
+
+Guarantee: the result depends only on the file names (relative to the root), their bytes,
+the metadata and the options, never on time, order of arguments, thread timing or
+machine, so collecting the same inputs twice gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from anchor.evidence.classify import classify, wants_content
+from anchor.evidence.digests import HashJob, ProgressCallback, hash_files
+from anchor.evidence.inputs import InputFile, expand_inputs
+from anchor.evidence.manifest import Item, Manifest
+from anchor.evidence.metadata import Metadata
+from anchor.merkle.tree import MerkleTree
+
+MANIFEST_FILE = "manifest.json"
+LEAVES_FILE = "leaves.cbor"
+PROOFS_DIR = "proofs"
+PROOF_SUFFIX = ".proof.json"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The files to collect, in manifest order, and their total size in bytes."""
+
+    files: tuple[InputFile, ...]
+    total_bytes: int
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A complete evidence bundle in memory: the manifest, the leaves-list and the tree.
+
+    Proof files are produced on demand by :meth:`proof_files` (deterministically, from the
+    stored tree) so a writer can create files while later proofs are still being encoded.
+    """
+
+    manifest: Manifest
+    manifest_bytes: bytes
+    leaves_bytes: bytes
+    tree: MerkleTree
+
+    @property
+    def root(self) -> bytes:
+        """The rfc9162-sha256 tree head over the leaves."""
+        return self.manifest.root
+
+    @property
+    def warnings(self) -> list[tuple[str, str]]:
+        """``(item name, warning)`` pairs, in manifest order."""
+        return [(item.name, w) for item in self.manifest.items for w in item.warnings]
+
+    def proof_paths(self) -> list[str]:
+        """Relative paths of the proof files, in manifest order."""
+        return [proof_path(item.name) for item in self.manifest.items]
+
+    def proof_files(self) -> Iterator[tuple[str, bytes]]:
+        """Every proof file as ``(relative path, canonical JSON bytes)``, in manifest order."""
+        from anchor.merkle.prooffile import ProofFile
+
+        tree = self.tree
+        for item, path in zip(self.manifest.items, tree.iter_proofs(), strict=True):
+            proof = ProofFile(
+                name=item.name,
+                digest=item.sha256,
+                leaf_index=item.leaf_index,
+                tree_size=tree.size,
+                path=tuple(path),
+                root=tree.root,
+            )
+            yield proof_path(item.name), proof.to_json_bytes()
+
+    def files(self) -> Iterator[tuple[str, bytes]]:
+        """Every file of the bundle as ``(relative path with '/', bytes)``."""
+        yield MANIFEST_FILE, self.manifest_bytes
+        yield LEAVES_FILE, self.leaves_bytes
+        yield from self.proof_files()
+
+
+def proof_path(name: str) -> str:
+    """Relative path of an item's proof file inside the bundle: ``proofs/<name>.proof.json``."""
+    return f"{PROOFS_DIR}/{name}{PROOF_SUFFIX}"
+
+
+def plan(
+    paths: Sequence[str],
+    *,
+    root: str,
+    include_hidden: bool = False,
+    exclude: Sequence[str] = (),
+) -> Plan:
+    """Expand ``paths`` (see :func:`anchor.evidence.inputs.expand_inputs`) into a plan."""
+    files = expand_inputs(paths, root, include_hidden=include_hidden, exclude=exclude)
+    return Plan(tuple(files), sum(f.size for f in files))
+
+
+def build_bundle(
+    the_plan: Plan,
+    *,
+    metadata: Metadata,
+    dual_hash: bool = False,
+    workers: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> Bundle:
+    """Hash, classify and assemble the bundle for ``the_plan`` (each file read once)."""
+    files = the_plan.files
+    jobs = [HashJob(f.path, f.name, f.size, keep=wants_content(f.name, f.size)) for f in files]
+    digests = hash_files(jobs, dual=dual_hash, workers=workers, progress=progress)
+    items = []
+    for index, (f, d) in enumerate(zip(files, digests, strict=True)):
+        c = classify(f.name, d.content, size=d.size)
+        items.append(
+            Item(
+                name=f.name,
+                kind=c.kind,
+                media_type=c.media_type,
+                size=d.size,
+                sha256=d.sha256,
+                leaf_index=index,
+                blake2b_256=d.blake2b_256,
+                sbom=c.sbom,
+                attestation=c.attestation,
+                warnings=c.warnings,
+            )
+        )
+    return assemble(metadata, items)
+
+
+def assemble(metadata: Metadata, items: Sequence[Item]) -> Bundle:
+    """Tree, manifest and leaves-list for items already in manifest order."""
+    from anchor.merkle.leaves import encode_leaves_list
+
+    leaves = [item.sha256 for item in items]
+    tree = MerkleTree(leaves)
+    manifest = Manifest(metadata, tuple(items), tree.root)
+    leaves_bytes = encode_leaves_list(leaves, root=tree.root, leaf_alg="sha2-256")
+    return Bundle(manifest, manifest.to_bytes(), leaves_bytes, tree)

@@ -1,0 +1,208 @@
+"""Expand command-line inputs (files, directories, glob patterns) into named files.
+
+Guarantees of :func:`expand_inputs`:
+
+* every returned file is a regular file (or a symlink to one) that existed at expansion
+  time; its ``name`` is its path relative to ``root``, computed lexically (symlinks are
+  not resolved), with ``/`` separators and Unicode NFC normalisation;
+* the result is sorted by the UTF-8 bytes of the name and holds each name once;
+* directories are walked recursively; symlinks to files are followed, symlinks to
+  directories met during a walk are not entered (an explicitly named one is);
+* hidden entries (a name starting with ``.``) met during a walk or a glob are skipped
+  unless ``include_hidden``; an explicitly named hidden file is always taken;
+* the ``exclude`` directories (the bundle being written and its temporary siblings)
+  are never entered.
+
+Any problem (a missing path, a pattern matching nothing, a dangling symlink, a file
+outside the root, a special file, two different files with one name, no files at all)
+raises an :class:`~anchor.errors.InputError` subclass with one clear line.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import stat
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from anchor.errors import InputError
+
+_GLOB_MAGIC = frozenset("*?[")
+
+
+class MissingInputError(InputError):
+    """A path given on the command line does not exist, or a pattern matched nothing."""
+
+
+class UnreadableInputError(InputError):
+    """A file cannot be read: permission denied, dangling symlink, not a regular file."""
+
+
+class NameCollisionError(InputError):
+    """Two different files would be recorded under the same name."""
+
+
+class EmptyInputError(InputError):
+    """The inputs hold no files at all."""
+
+
+class OutsideRootError(InputError):
+    """An input lies outside the root its name is taken relative to."""
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One file to collect: its manifest ``name``, its filesystem ``path`` and stat size."""
+
+    name: str
+    path: str
+    size: int
+
+
+def expand_inputs(
+    args: Sequence[str],
+    root: str,
+    *,
+    include_hidden: bool = False,
+    exclude: Iterable[str] = (),
+) -> list[InputFile]:
+    """Expand ``args`` to the sorted, de-duplicated list of files to collect."""
+    abs_root = os.path.abspath(root)
+    if not os.path.isdir(abs_root):
+        raise MissingInputError(f"root {root} is not a directory")
+    walker = _Walker(abs_root, include_hidden, [os.path.abspath(p) for p in exclude])
+    for arg in args:
+        walker.add_arg(arg)
+    files = sorted(walker.files.values(), key=lambda f: f.name.encode("utf-8"))
+    if not files:
+        shown = " ".join(args) if args else "(none)"
+        hint = "" if include_hidden else " (hidden files are skipped; see --include-hidden)"
+        raise EmptyInputError(f"no files to collect in {shown}{hint}")
+    _check_case_collisions(files)
+    return files
+
+
+class _Walker:
+    def __init__(self, abs_root: str, include_hidden: bool, exclude: list[str]) -> None:
+        self.abs_root = abs_root
+        self.include_hidden = include_hidden
+        self.exclude = exclude
+        self.files: dict[str, InputFile] = {}
+
+    def add_arg(self, arg: str) -> None:
+        if not os.path.lexists(arg) and _GLOB_MAGIC.intersection(arg):
+            matches = sorted(
+                glob.glob(arg, recursive=True, include_hidden=self.include_hidden),
+                key=os.fsencode,
+            )
+            if not matches:
+                raise MissingInputError(f"no files match {arg}")
+            for match in matches:
+                self._add_path(match, explicit=False)
+            return
+        if not os.path.lexists(arg):
+            raise MissingInputError(f"no such file or directory: {arg}")
+        self._add_path(arg, explicit=True)
+
+    def _add_path(self, path: str, *, explicit: bool) -> None:
+        abs_path = os.path.abspath(path)
+        if self._excluded(abs_path):
+            if explicit:
+                raise InputError(f"{path} is inside the output directory")
+            return
+        st = _stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            self._walk(abs_path, path)
+        else:
+            self._add_file(abs_path, path, st)
+
+    def _excluded(self, abs_path: str) -> bool:
+        for ex in self.exclude:
+            if abs_path == ex or abs_path.startswith(ex + os.sep):
+                return True
+            parent, base = os.path.split(ex)
+            if os.path.dirname(abs_path) == parent and os.path.basename(abs_path).startswith(
+                (f".{base}.tmp-", f".{base}.old-")
+            ):
+                return True
+        return False
+
+    def _walk(self, abs_dir: str, shown: str) -> None:
+        try:
+            with os.scandir(abs_dir) as it:
+                entries = sorted(it, key=lambda e: os.fsencode(e.name))
+        except OSError as exc:
+            raise UnreadableInputError(f"cannot read directory {shown}: {_reason(exc)}") from exc
+        for entry in entries:
+            if entry.name.startswith(".") and not self.include_hidden:
+                continue
+            child = os.path.join(abs_dir, entry.name)
+            child_shown = os.path.join(shown, entry.name)
+            if self._excluded(child):
+                continue
+            if entry.is_symlink():
+                st = _stat(child_shown)
+                if stat.S_ISDIR(st.st_mode):
+                    continue  # symlinked directories are not entered during a walk
+                self._add_file(child, child_shown, st)
+            elif entry.is_dir(follow_symlinks=False):
+                self._walk(child, child_shown)
+            else:
+                self._add_file(child, child_shown, _stat(child_shown))
+
+    def _add_file(self, abs_path: str, shown: str, st: os.stat_result) -> None:
+        if not stat.S_ISREG(st.st_mode):
+            raise UnreadableInputError(f"{shown} is not a regular file")
+        name = self._name(abs_path, shown)
+        previous = self.files.get(name)
+        if previous is not None:
+            if previous.path == abs_path:
+                return  # the same file reached twice (overlapping arguments)
+            raise NameCollisionError(
+                f"two inputs have the name {name}: {previous.path} and {abs_path}"
+            )
+        self.files[name] = InputFile(name=name, path=abs_path, size=st.st_size)
+
+    def _name(self, abs_path: str, shown: str) -> str:
+        rel = os.path.relpath(abs_path, self.abs_root)
+        if rel == os.curdir or rel == os.pardir or rel.startswith(os.pardir + os.sep):
+            raise OutsideRootError(
+                f"{shown} is outside the root {self.abs_root} (set --root to a common parent)"
+            )
+        parts = rel.split(os.sep)
+        try:
+            for part in parts:
+                part.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InputError(f"{shown}: file name is not valid UTF-8") from exc
+        return unicodedata.normalize("NFC", "/".join(parts))
+
+
+def _check_case_collisions(files: list[InputFile]) -> None:
+    seen: dict[str, str] = {}
+    for f in files:
+        folded = f.name.casefold()
+        other = seen.get(folded)
+        if other is not None:
+            raise NameCollisionError(
+                f"names {other} and {f.name} differ only in case "
+                "(their proof files would collide on case-insensitive file systems)"
+            )
+        seen[folded] = f.name
+
+
+def _stat(path: str) -> os.stat_result:
+    try:
+        return os.stat(path)
+    except FileNotFoundError as exc:
+        if os.path.islink(path):
+            raise UnreadableInputError(f"cannot read {path}: dangling symlink") from exc
+        raise MissingInputError(f"no such file or directory: {path}") from exc
+    except OSError as exc:
+        raise UnreadableInputError(f"cannot read {path}: {_reason(exc)}") from exc
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__

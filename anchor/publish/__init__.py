@@ -1,0 +1,1 @@
+"""Publishing a bundle: record assembly and signing, submission, confirmation, receipts."""

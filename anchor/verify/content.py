@@ -1,0 +1,169 @@
+"""Pipeline step 7: content claims checked against out-of-band bytes (no gateway fetching).
+
+This verifier never fetches ``ar://``/``ipfs://`` content; it checks the bytes the
+caller supplies, which are attributable by definition (BRIEF §7.2):
+
+* ``items[i]`` (without ``enc``) against supplied bytes — for a bundle, ``manifest.json``
+  is the content of ``items[0]``. Every digest in ``hashes`` must match → ``checked``;
+  any mismatch → ``mismatched`` with ``URI_INTEGRITY_MISMATCH`` (the registry's code for
+  attributable bytes failing an item's commitment; see docs/adr/0005);
+* ``merkle[i]`` against a supplied leaves-list (``leaves.cbor`` for ``merkle[0]``),
+  parsed against the on-chain ``alg``, ``root`` and ``leaf_count``: its codes
+  (``MERKLE_ROOT_MISMATCH``, ``SCHEMA_MERKLE_LEAF_COUNT_MISMATCH``, ...) are
+  record-attributable errors and the claim is ``mismatched``.
+
+Claims without supplied bytes are ``not_checked``. When content was expected (a bundle
+run), :func:`leaves_unavailable` gives ``MERKLE_LEAVES_UNAVAILABLE`` for each commitment
+without its leaves-list — a warning when another content commitment was verified, an
+error (→ ``unverifiable``) when none was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from anchor.label309 import cbor
+from anchor.label309 import codes as c
+from anchor.label309.codes import Issue
+from anchor.label309.hashes import blake2b_256, sha256
+from anchor.merkle.leaves import LeavesList, LeavesListError, parse_leaves_list_tree
+from anchor.merkle.tree import MerkleTree
+from anchor.verify.verdict import make_issue
+
+CHECKED = "checked"
+MISMATCHED = "mismatched"
+NOT_CHECKED = "not_checked"
+
+_HASHERS = {"sha2-256": sha256, "blake2b-256": blake2b_256}
+
+
+@dataclass(frozen=True)
+class Commitment:
+    """One on-chain ``merkle[i]``: alg, root and leaf count."""
+
+    alg: str
+    root: bytes
+    leaf_count: int
+
+
+@dataclass(frozen=True)
+class ContentResult:
+    """Per-claim statuses (aligned with the record), issues, and the verified trees."""
+
+    items: tuple[str, ...]
+    merkle: tuple[str, ...]
+    issues: tuple[Issue, ...]
+    trees: Mapping[int, tuple[LeavesList, MerkleTree]] = field(default_factory=dict)
+    missing_leaves: tuple[int, ...] = ()
+
+    @property
+    def any_checked(self) -> bool:
+        """True when at least one content commitment was verified."""
+        return CHECKED in self.items or CHECKED in self.merkle
+
+
+def record_items(record: Any) -> list[Any]:
+    """The record's ``items`` array (``[]`` when absent)."""
+    items = record.get("items") if isinstance(record, cbor.CborMap) else None
+    return items if isinstance(items, list) else []
+
+
+def record_commitments(record: Any) -> list[Commitment]:
+    """The record's ``merkle[]`` commitments (the record has passed structural validation)."""
+    merkle = record.get("merkle") if isinstance(record, cbor.CborMap) else None
+    out: list[Commitment] = []
+    for entry in merkle if isinstance(merkle, list) else []:
+        out.append(Commitment(str(entry["alg"]), bytes(entry["root"]), int(entry["leaf_count"])))
+    return out
+
+
+def item_digests(item: Any) -> dict[str, bytes]:
+    """``hashes`` of one item as ``{alg: digest}``."""
+    hashes = item.get("hashes") if isinstance(item, cbor.CborMap) else None
+    if not isinstance(hashes, cbor.CborMap):
+        return {}
+    return {str(k): bytes(v) for k, v in hashes.items() if isinstance(v, bytes)}
+
+
+def _check_item(index: int, item: Any, data: bytes) -> tuple[str, Issue | None]:
+    digests = {alg: d for alg, d in item_digests(item).items() if alg in _HASHERS}
+    if not digests:
+        return NOT_CHECKED, None
+    wrong = [alg for alg, want in digests.items() if _HASHERS[alg](data) != want]
+    if not wrong:
+        return CHECKED, None
+    issue = make_issue(
+        c.URI_INTEGRITY_MISMATCH,
+        f"supplied content of items[{index}] does not match its {', '.join(sorted(wrong))} digest",
+        path=("items", index, "hashes"),
+    )
+    return MISMATCHED, issue
+
+
+def check_content(
+    record: Any,
+    *,
+    item_bytes: Mapping[int, bytes],
+    leaves_bytes: Mapping[int, bytes],
+) -> ContentResult:
+    """Check the supplied out-of-band bytes against the record's claims (see module docstring)."""
+    items = record_items(record)
+    commitments = record_commitments(record)
+    issues: list[Issue] = []
+    item_status: list[str] = []
+    for i, item in enumerate(items):
+        enc = item.get("enc") if isinstance(item, cbor.CborMap) else None
+        if enc is not None or i not in item_bytes:
+            item_status.append(NOT_CHECKED)
+            continue
+        status, issue = _check_item(i, item, item_bytes[i])
+        item_status.append(status)
+        if issue is not None:
+            issues.append(issue)
+    merkle_status: list[str] = []
+    trees: dict[int, tuple[LeavesList, MerkleTree]] = {}
+    missing: list[int] = []
+    for i, commitment in enumerate(commitments):
+        if i not in leaves_bytes:
+            merkle_status.append(NOT_CHECKED)
+            missing.append(i)
+            continue
+        try:
+            trees[i] = parse_leaves_list_tree(
+                leaves_bytes[i],
+                expected_alg=commitment.alg,
+                expected_root=commitment.root,
+                expected_leaf_count=commitment.leaf_count,
+            )
+        except LeavesListError as exc:
+            if exc.code == c.MERKLE_UNSUPPORTED:
+                severity: c.Severity = "error" if not items else "info"
+                merkle_status.append(NOT_CHECKED)
+                issues.append(
+                    make_issue(exc.code, exc.detail, path=("merkle", i), severity=severity)
+                )
+            else:
+                merkle_status.append(MISMATCHED)
+                issues.append(make_issue(exc.code, exc.detail, path=("merkle", i)))
+            continue
+        merkle_status.append(CHECKED)
+    return ContentResult(
+        tuple(item_status), tuple(merkle_status), tuple(issues), trees, tuple(missing)
+    )
+
+
+def leaves_unavailable(missing: tuple[int, ...], *, verified: bool) -> tuple[Issue, ...]:
+    """``MERKLE_LEAVES_UNAVAILABLE`` for each commitment whose leaves-list was expected but
+    not supplied: a warning when another content commitment was verified, else an error."""
+    severity: c.Severity = "warning" if verified else "error"
+    return tuple(
+        make_issue(
+            c.MERKLE_LEAVES_UNAVAILABLE,
+            f"no leaves-list for merkle[{i}] was supplied",
+            path=("merkle", i),
+            severity=severity,
+        )
+        for i in missing
+    )

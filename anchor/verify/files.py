@@ -1,0 +1,182 @@
+"""Per-file checks: is each given file one of the anchored items?
+
+For every file: SHA-256 of its bytes (streamed), then a proof, looked up in this order:
+
+1. ``--proof F`` (one file only);
+2. the bundle's ``proofs/<name>.proof.json``, located by digest through the manifest's
+   item list (or, without a manifest, by reading the proof files), else by file name;
+3. a digest lookup in the verified leaves-list (``leaves.cbor``), with the proof read
+   from the tree built once for all files;
+4. a digest equal to an ``items[j].hashes["sha2-256"]`` of the record itself.
+
+The proof must name the file's digest, have ``tree_size`` equal to the on-chain
+``leaf_count`` and fold to the on-chain root. Codes (``files[].code``; docs/adr/0005):
+
+* ``INCLUSION_PROOF_INVALID`` — a proof for this digest does not hold against the chain;
+* ``FILE_DIGEST_MISMATCH`` — the proof found for this file (by name or ``--proof``)
+  commits to different bytes;
+* ``FILE_NOT_IN_TREE`` — the verified leaves-list does not contain the digest;
+* ``FILE_PROOF_UNAVAILABLE`` — nothing could settle the question (→ ``unverifiable``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from anchor.errors import InputError
+from anchor.merkle.leaves import LeavesList
+from anchor.merkle.prooffile import ProofFile, ProofFileError
+from anchor.merkle.tree import MerkleTree, verify_inclusion
+from anchor.verify.content import Commitment
+from anchor.verify.report import FileEntry
+from anchor.verify.verdict import (
+    FILE_DIGEST_MISMATCH,
+    FILE_NOT_IN_TREE,
+    FILE_PROOF_UNAVAILABLE,
+    INCLUSION_PROOF_INVALID,
+)
+
+PROOF_SUFFIX = ".proof.json"
+
+
+def sha256_file(path: Path) -> bytes:
+    """SHA-256 of a file's bytes, streamed; InputError when it cannot be read."""
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.file_digest(fh, "sha256").digest()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or type(exc).__name__}") from exc
+
+
+@dataclass
+class ProofIndex:
+    """Where proofs come from: explicit ``--proof``, a bundle's ``proofs/``, the leaves tree."""
+
+    proofs_dir: Path | None = None
+    manifest_names: Mapping[bytes, Sequence[str]] = field(default_factory=dict)
+    explicit: ProofFile | None = None
+    tree: tuple[LeavesList, MerkleTree] | None = None
+    item_digests: Mapping[bytes, int] = field(default_factory=dict)
+    _by_digest: dict[bytes, list[Path]] | None = None
+    _leaf_index: dict[bytes, int] | None = None
+
+    def proof_path(self, name: str) -> Path | None:
+        """``proofs/<name>.proof.json`` when it exists inside the bundle."""
+        if self.proofs_dir is None:
+            return None
+        candidate = self.proofs_dir / (name + PROOF_SUFFIX)
+        return candidate if candidate.is_file() else None
+
+    def paths_for_digest(self, digest: bytes) -> list[Path]:
+        """Proof files that name ``digest`` (through the manifest, else by scanning)."""
+        if self.manifest_names:
+            names = self.manifest_names.get(digest, ())
+            return [p for p in (self.proof_path(n) for n in names) if p is not None]
+        if self.proofs_dir is None:
+            return []
+        if self._by_digest is None:
+            self._by_digest = _scan(self.proofs_dir)
+        return self._by_digest.get(digest, [])
+
+    def leaf_index(self, digest: bytes) -> int | None:
+        """Index of ``digest`` in the verified leaves-list (first occurrence), if any."""
+        if self.tree is None:
+            return None
+        if self._leaf_index is None:
+            index: dict[bytes, int] = {}
+            for i, leaf in enumerate(self.tree[0].leaves):
+                index.setdefault(leaf, i)
+            self._leaf_index = index
+        return self._leaf_index.get(digest)
+
+
+def _scan(proofs_dir: Path) -> dict[bytes, list[Path]]:
+    found: dict[bytes, list[Path]] = {}
+    for dirpath, _dirs, names in os.walk(proofs_dir):
+        for name in sorted(names):
+            if not name.endswith(PROOF_SUFFIX):
+                continue
+            path = Path(dirpath) / name
+            try:
+                proof = ProofFile.from_json_bytes(path.read_bytes())
+            except (OSError, ProofFileError):
+                continue
+            found.setdefault(proof.digest, []).append(path)
+    return found
+
+
+def _load(path: Path) -> ProofFile | str:
+    try:
+        return ProofFile.from_json_bytes(path.read_bytes())
+    except OSError as exc:
+        return f"cannot read {path.name}: {exc.strerror or type(exc).__name__}"
+    except ProofFileError as exc:
+        return exc.message
+
+
+def _holds(proof: ProofFile, digest: bytes, commitment: Commitment) -> str | None:
+    """None when the proof holds for ``digest`` against the on-chain commitment, else why not."""
+    if proof.digest != digest:
+        return "the proof commits to a different digest"
+    if proof.tree_size != commitment.leaf_count:
+        return f"proof tree_size {proof.tree_size} != on-chain leaf_count {commitment.leaf_count}"
+    if not verify_inclusion(digest, proof.leaf_index, proof.tree_size, proof.path, commitment.root):
+        return "the proof does not fold to the on-chain root"
+    return None
+
+
+def _entry(
+    name: str, digest: bytes, index: int | None, code: str | None, source: str | None, msg: str
+) -> FileEntry:
+    return FileEntry(name, digest.hex(), index, code is None, code, source, msg)
+
+
+def check_file(
+    name: str, digest: bytes, index: ProofIndex, commitment: Commitment | None
+) -> FileEntry:
+    """The verdict for one file with digest ``digest`` (see the module docstring)."""
+    if commitment is not None:
+        candidates: list[tuple[ProofFile | str, str]] = []
+        if index.explicit is not None:
+            candidates.append((index.explicit, "--proof"))
+        else:
+            candidates.extend((_load(p), "proofs/") for p in index.paths_for_digest(digest))
+        for proof, source in candidates:
+            if isinstance(proof, str):
+                return _entry(name, digest, None, INCLUSION_PROOF_INVALID, source, proof)
+            if proof.digest != digest:
+                msg = "the proof given commits to a different digest"
+                return _entry(name, digest, None, FILE_DIGEST_MISMATCH, source, msg)
+            why = _holds(proof, digest, commitment)
+            code = None if why is None else INCLUSION_PROOF_INVALID
+            return _entry(name, digest, proof.leaf_index, code, source, why or "")
+        leaf = index.leaf_index(digest)
+        if leaf is not None and index.tree is not None:
+            tree = index.tree[1]
+            ok = verify_inclusion(digest, leaf, tree.size, tree.proof(leaf), commitment.root)
+            code = None if ok else INCLUSION_PROOF_INVALID
+            return _entry(name, digest, leaf, code, "leaves.cbor", "")
+    if digest in index.item_digests:
+        return _entry(name, digest, None, None, f"items[{index.item_digests[digest]}]", "")
+    if commitment is not None and index.tree is not None:
+        msg = "the digest is not a leaf of the anchored tree"
+        return _entry(name, digest, None, FILE_NOT_IN_TREE, "leaves.cbor", msg)
+    by_name = index.proof_path(name) or index.proof_path(os.path.basename(name))
+    if by_name is not None:
+        loaded = _load(by_name)
+        if isinstance(loaded, ProofFile) and loaded.digest != digest:
+            msg = f"proofs/ names {loaded.name!r} with a different digest"
+            return _entry(name, digest, None, FILE_DIGEST_MISMATCH, "proofs/", msg)
+    msg = "no proof and no verified leaves-list for this file"
+    return _entry(name, digest, None, FILE_PROOF_UNAVAILABLE, None, msg)
+
+
+def check_files(
+    files: Sequence[tuple[str, bytes]], index: ProofIndex, commitment: Commitment | None
+) -> tuple[FileEntry, ...]:
+    """Check every ``(name, digest)`` pair; one entry per file, in the order given."""
+    return tuple(check_file(name, digest, index, commitment) for name, digest in files)

@@ -1,0 +1,156 @@
+"""Pipeline steps 1-2: resolve the transaction and bind its bytes to the requested hash.
+
+Online, :func:`resolve_online` walks the ordered provider chain. Each provider's raw
+CBOR is split and bound (``blake2b-256(body) == tx hash``, ``blake2b-256(aux) ==
+body[7]``, over the bytes as fetched); a response that fails the binding is
+discarded and the next provider is tried. "Unknown transaction" is not
+authoritative, so every provider is tried before ``TX_NOT_FOUND``; when none gave a
+usable answer the result is ``PROVIDER_UNAVAILABLE``; when every answer failed the
+binding, ``TX_INTEGRITY_MISMATCH``. A deny-list refusal is terminal
+(``SERVICE_INDEPENDENCE_VIOLATION``). Block facts are then asked of every provider so
+they can be compared.
+
+Offline, :func:`bind_offline` binds given transaction bytes the same way.
+
+Both return a :class:`Resolution` whose ``attempts`` say what each provider did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from anchor.chain.readers import ChainReader, ReaderError, TxUnknown
+from anchor.label309 import codes as c
+from anchor.label309.codes import Issue
+from anchor.label309.txbind import BindFailed, BindOk, TxBindError, bind, split_tx
+from anchor.verify.chainfacts import Observation
+from anchor.verify.egress import EgressRefused
+from anchor.verify.verdict import make_issue
+
+BindOutcome = BindOk | BindFailed
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one provider did for one step: ``outcome`` is a short word, ``detail`` one line."""
+
+    provider: str
+    step: str
+    outcome: str
+    detail: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        """Report form."""
+        return {
+            "provider": self.provider,
+            "step": self.step,
+            "outcome": self.outcome,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Outcome of steps 1-2 (and the block-facts gathering that goes with them).
+
+    ``bound`` is the binding result of the surviving response (``BindOk``, or a
+    ``BindFailed`` whose code is record-attributable: METADATA_NOT_FOUND or a carriage
+    code). When nothing survived, ``bound`` is None and ``issue`` says why.
+    """
+
+    tx_hash: str
+    bound: BindOutcome | None
+    issue: Issue | None
+    attempts: tuple[Attempt, ...]
+    observations: tuple[Observation, ...] = ()
+    tx_bytes: bytes | None = None
+
+
+def bind_bytes(tx_hash: bytes, tx_bytes: bytes) -> BindOutcome:
+    """Split a full signed transaction and bind it to ``tx_hash`` (never raises for bytes)."""
+    try:
+        parts = split_tx(tx_bytes)
+    except TxBindError as exc:
+        return BindFailed(c.TX_INTEGRITY_MISMATCH, exc.detail)
+    return bind(tx_hash, parts.body, parts.aux)
+
+
+def bind_offline(tx_hash: str, tx_bytes: bytes, *, source: str) -> Resolution:
+    """Bind transaction bytes read from a file (``source`` names it in the report)."""
+    outcome = bind_bytes(bytes.fromhex(tx_hash), tx_bytes)
+    if isinstance(outcome, BindFailed) and outcome.code == c.TX_INTEGRITY_MISMATCH:
+        attempt = Attempt(source, "fetch", "integrity-mismatch", outcome.reason)
+        issue = make_issue(c.TX_INTEGRITY_MISMATCH, f"{source}: {outcome.reason}")
+        return Resolution(tx_hash, None, issue, (attempt,), tx_bytes=tx_bytes)
+    return Resolution(
+        tx_hash, outcome, None, (Attempt(source, "fetch", "bound"),), tx_bytes=tx_bytes
+    )
+
+
+def _refused(tx_hash: str, exc: EgressRefused, attempts: list[Attempt]) -> Resolution:
+    return Resolution(tx_hash, None, make_issue(exc.code, exc.detail), tuple(attempts))
+
+
+def resolve_online(tx_hash: str, readers: Sequence[ChainReader]) -> Resolution:
+    """Steps 1-2 over the ordered provider chain, then block facts from every provider."""
+    requested = bytes.fromhex(tx_hash)
+    attempts: list[Attempt] = []
+    survivor: BindOutcome | None = None
+    tx_bytes: bytes | None = None
+    for reader in readers:
+        try:
+            raw = reader.fetch_tx_cbor(tx_hash)
+        except TxUnknown as exc:
+            attempts.append(Attempt(reader.name, "fetch", "not-found", exc.message))
+            continue
+        except ReaderError as exc:
+            attempts.append(Attempt(reader.name, "fetch", "unavailable", exc.message))
+            continue
+        except EgressRefused as exc:
+            attempts.append(Attempt(reader.name, "fetch", "refused", exc.detail))
+            if exc.code == c.SERVICE_INDEPENDENCE_VIOLATION:
+                return _refused(tx_hash, exc, attempts)
+            continue
+        outcome = bind_bytes(requested, raw)
+        if isinstance(outcome, BindFailed) and outcome.code == c.TX_INTEGRITY_MISMATCH:
+            attempts.append(Attempt(reader.name, "fetch", "integrity-mismatch", outcome.reason))
+            continue
+        attempts.append(Attempt(reader.name, "fetch", "bound"))
+        survivor, tx_bytes = outcome, raw
+        break
+    if survivor is None:
+        outcomes = {a.outcome for a in attempts}
+        if "integrity-mismatch" in outcomes:
+            issue = make_issue(
+                c.TX_INTEGRITY_MISMATCH, "no provider served bytes bound to the requested hash"
+            )
+        elif "not-found" in outcomes:
+            issue = make_issue(c.TX_NOT_FOUND, f"no provider knows transaction {tx_hash}")
+        else:
+            issue = make_issue(c.PROVIDER_UNAVAILABLE, "no provider gave a usable answer")
+        return Resolution(tx_hash, None, issue, tuple(attempts))
+    observations: list[Observation] = []
+    for reader in readers:
+        try:
+            facts = reader.tx_block_facts(tx_hash)
+            if facts is None:
+                attempts.append(Attempt(reader.name, "block-facts", "no-block"))
+                continue
+            tip = reader.tip_height()
+        except ReaderError as exc:
+            attempts.append(Attempt(reader.name, "block-facts", "unavailable", exc.message))
+            continue
+        except EgressRefused as exc:
+            attempts.append(Attempt(reader.name, "block-facts", "refused", exc.detail))
+            if exc.code == c.SERVICE_INDEPENDENCE_VIOLATION:
+                return _refused(tx_hash, exc, attempts)
+            continue
+        attempts.append(Attempt(reader.name, "block-facts", "ok"))
+        observations.append(Observation.from_block_facts(reader.name, facts, tip))
+    if not observations:
+        issue = make_issue(c.PROVIDER_UNAVAILABLE, "no provider gave the including block's facts")
+        return Resolution(tx_hash, None, issue, tuple(attempts), tx_bytes=tx_bytes)
+    return Resolution(
+        tx_hash, survivor, None, tuple(attempts), tuple(observations), tx_bytes=tx_bytes
+    )

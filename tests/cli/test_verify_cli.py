@@ -1,0 +1,421 @@
+"""`anchor verify` on the command line: modes, output, exit codes, input errors, import hygiene."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO
+from tests.unit.verify.fakes import BF, KOIOS, FakeChain
+from tests.unit.verify.kit import (
+    SAMPLE_FILES,
+    Published,
+    chain_facts,
+    observation,
+    publish_bundle,
+)
+
+Run = Callable[..., Any]
+
+
+@pytest.fixture(scope="module")
+def pub(tmp_path_factory: pytest.TempPathFactory) -> Published:
+    return publish_bundle(tmp_path_factory.mktemp("cli"), SAMPLE_FILES)
+
+
+def test_summary_on_stderr_names_everything_an_auditor_needs(run_cli: Run, pub: Published) -> None:
+    target = pub.file("dist/app-1.0.0.tar.gz")
+    r = run_cli(["verify", str(target), "--bundle", str(pub.bundle)])
+    assert r.exit_code == 0 and r.stdout == ""
+    err = r.stderr
+    assert "verdict:      VALID (exit 0)" in err
+    assert "network:      cardano:preprod" in err
+    assert f"transaction:  {pub.tx_hash}" in err
+    assert "block time:   2026-01-01T00:00:00Z (1767225600)" in err
+    assert "depth:        100 (threshold 15)" in err
+    assert "(signature over record body; verified)" in err
+    assert f"root:         merkle[0] {pub.root.hex()}" in err
+    assert f"       2  ok                        {target}" in err
+
+
+def test_json_report_on_stdout(run_cli: Run, pub: Published) -> None:
+    r = run_cli(
+        [
+            "verify",
+            str(pub.file("README.txt")),
+            "--bundle",
+            str(pub.bundle),
+            "--json",
+            "-q",
+        ]
+    )
+    doc = json.loads(r.stdout)
+    assert (r.exit_code, doc["verdict"], doc["exitCode"], r.stderr) == (
+        0,
+        "valid",
+        0,
+        "",
+    )
+    assert doc["files"] == [
+        {
+            "name": str(pub.file("README.txt")),
+            "sha2-256": doc["files"][0]["sha2-256"],
+            "leaf_index": 0,
+            "inclusion_ok": True,
+            "code": None,
+            "proofSource": "proofs/",
+            "message": "",
+        }
+    ]
+
+
+def test_many_files_directories_and_globs_in_one_call(
+    run_cli: Run, pub: Published, tmp_path: Path
+) -> None:
+    stranger = tmp_path / "not-released.txt"
+    stranger.write_bytes(b"never anchored")
+    args = [
+        str(pub.source / "dist"),
+        str(pub.source / "*.txt"),
+        str(pub.source / "sbom" / "*.json"),
+        str(stranger),
+    ]
+    r = run_cli(["verify", *args, "--bundle", str(pub.bundle), "--json"])
+    doc = json.loads(r.stdout)
+    assert (r.exit_code, doc["verdict"]) == (1, "failed")
+    results = {Path(f["name"]).name: (f["leaf_index"], f["code"]) for f in doc["files"]}
+    assert results == {
+        "app-1.0.0-py3-none-any.whl": (1, None),
+        "app-1.0.0.tar.gz": (2, None),
+        "README.txt": (0, None),
+        "app.cdx.json": (4, None),
+        "not-released.txt": (None, "FILE_NOT_IN_TREE"),
+    }
+    assert "4 of 5 file(s) anchored" in r.stderr
+
+
+def test_manifest_only(run_cli: Run, pub: Published) -> None:
+    r = run_cli(["verify", "--bundle", str(pub.bundle), "--manifest-only", "--json"])
+    doc = json.loads(r.stdout)
+    assert (r.exit_code, doc["items"], doc["merkle"], doc["files"]) == (
+        0,
+        [{"contentCheck": "checked"}],
+        [{"contentCheck": "checked"}],
+        [],
+    )
+
+
+def test_single_file_with_proof_tx_and_chain_facts_without_a_bundle(
+    run_cli: Run, pub: Published
+) -> None:
+    name = "logs/build.log"
+    r = run_cli(
+        [
+            "verify",
+            str(pub.file(name)),
+            "--proof",
+            str(pub.bundle / "proofs" / f"{name}.proof.json"),
+            "--tx",
+            str(pub.bundle / "tx.cbor"),
+            "--chain-facts",
+            str(pub.bundle / "chain-facts.json"),
+            "--network",
+            "preprod",
+            "--json",
+        ]
+    )
+    doc = json.loads(r.stdout)
+    assert (r.exit_code, doc["verdict"], doc["files"][0]["proofSource"]) == (
+        0,
+        "valid",
+        "--proof",
+    )
+    assert doc["items"] == [{"contentCheck": "not_checked"}]
+
+
+def test_proof_for_another_file_is_a_digest_mismatch(run_cli: Run, pub: Published) -> None:
+    r = run_cli(
+        [
+            "verify",
+            str(pub.file("README.txt")),
+            "--proof",
+            str(pub.bundle / "proofs" / "logs/build.log.proof.json"),
+            "--tx",
+            str(pub.bundle / "tx.cbor"),
+            "--chain-facts",
+            str(pub.bundle / "chain-facts.json"),
+            "--network",
+            "preprod",
+            "--json",
+        ]
+    )
+    doc = json.loads(r.stdout)
+    assert (r.exit_code, doc["files"][0]["code"]) == (1, "FILE_DIGEST_MISMATCH")
+
+
+def test_report_file_is_written(run_cli: Run, pub: Published, tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    r = run_cli(
+        [
+            "verify",
+            str(pub.file("README.txt")),
+            "--bundle",
+            str(pub.bundle),
+            "--report",
+            str(out),
+            "-q",
+        ]
+    )
+    assert r.exit_code == 0 and json.loads(out.read_bytes())["verdict"] == "valid"
+
+
+def test_devnet_threshold_defaults_to_one(run_cli: Run, pub: Published, tmp_path: Path) -> None:
+    facts = tmp_path / "facts.json"
+    facts.write_bytes(chain_facts(pub.tx_hash, observation(tip=1000), network="devnet"))
+    base = [
+        "verify",
+        str(pub.file("README.txt")),
+        "--bundle",
+        str(pub.bundle),
+        "--chain-facts",
+        str(facts),
+        "--json",
+    ]
+    doc = json.loads(run_cli([*base, "--network", "devnet"]).stdout)
+    assert (doc["verdict"], doc["confirmationDepth"], doc["confirmationThreshold"]) == (
+        "valid",
+        1,
+        1,
+    )
+    r = run_cli([*base, "--network", "preprod"])
+    assert (r.exit_code, json.loads(r.stdout)["verdict"]) == (3, "pending")
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--min-confirmations", "0"], "min-confirmations"),
+        (["--network", "moon"], "network"),
+        (["--bogus"], "bogus"),
+        (["--tx-hash", "xyz", "--online"], "--tx-hash"),
+        (["--manifest-only"], "--manifest-only"),
+    ],
+)
+def test_bad_input_exits_4_with_one_line(
+    run_cli: Run, pub: Published, extra: list[str], message: str
+) -> None:
+    r = run_cli(["verify", str(pub.file("README.txt")), "--bundle", str(pub.bundle), *extra])
+    assert r.exit_code == 4
+    assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in r.stderr
+
+
+def test_missing_inputs_exit_4(run_cli: Run, pub: Published, tmp_path: Path) -> None:
+    readme = str(pub.file("README.txt"))
+    cases = [
+        ["verify", readme, "--bundle", str(tmp_path / "nope")],
+        ["verify", str(tmp_path / "missing.bin"), "--bundle", str(pub.bundle)],
+        ["verify", "--bundle", str(pub.bundle)],
+        ["verify", readme, "--tx", str(pub.bundle / "tx.cbor"), "--network", "preprod"],
+        [
+            "verify",
+            readme,
+            "readme-copy",
+            "--proof",
+            "x.json",
+            "--bundle",
+            str(pub.bundle),
+        ],
+    ]
+    for args in cases:
+        r = run_cli(args)
+        assert r.exit_code == 4, (args, r.stderr)
+        assert r.stderr.startswith("error: "), r.stderr
+
+
+class _ChainHandler(BaseHTTPRequestHandler):
+    chain: FakeChain
+
+    def _answer(self, method: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length)) if length else None
+        base, rest = (BF, self.path[3:]) if self.path.startswith("/bf") else (KOIOS, self.path[6:])
+        response = self.chain.request(method, base + rest, purpose="cardano", json=body)
+        self.send_response(response.status)
+        self.send_header("Content-Length", str(len(response.content)))
+        self.end_headers()
+        self.wfile.write(response.content)
+
+    def do_GET(self) -> None:
+        self._answer("GET")
+
+    def do_POST(self) -> None:
+        self._answer("POST")
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def loopback_chain(pub: Published) -> Iterator[tuple[str, FakeChain]]:
+    chain = FakeChain(txs={pub.tx_hash: pub.tx})
+    handler = type("H", (_ChainHandler,), {"chain": chain})
+    server = HTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", chain
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_online_over_loopback_with_a_provider_chain(
+    run_cli: Run, pub: Published, loopback_chain: tuple[str, FakeChain]
+) -> None:
+    url, _chain = loopback_chain
+    r = run_cli(
+        [
+            "verify",
+            str(pub.file("README.txt")),
+            "--bundle",
+            str(pub.bundle),
+            "--online",
+            "--tx-hash",
+            pub.tx_hash.upper(),
+            "--network",
+            "preprod",
+            "--provider",
+            "blockfrost",
+            "--provider",
+            "koios",
+            "--provider-url",
+            f"{url}/bf",
+            "--provider-url",
+            f"{url}/koios",
+            "--json",
+        ]
+    )
+    doc = json.loads(r.stdout)
+    assert (r.exit_code, doc["verdict"], doc["mode"]) == (0, "valid", "online")
+    assert [(e["method"], e["url"].removeprefix(url), e["status"]) for e in doc["auditTrail"]] == [
+        ("GET", f"/bf/txs/{pub.tx_hash}/cbor", 200),
+        ("GET", f"/bf/txs/{pub.tx_hash}", 200),
+        ("GET", "/bf/blocks/latest", 200),
+        ("POST", "/koios/tx_cbor", 200),
+        ("GET", "/koios/tip", 200),
+    ]
+    assert [o["provider"] for o in doc["chainFacts"]["observations"]] == [
+        "blockfrost",
+        "koios",
+    ]
+
+
+def test_deny_host_refuses_before_connecting(
+    run_cli: Run, pub: Published, loopback_chain: tuple[str, FakeChain]
+) -> None:
+    url, chain = loopback_chain
+    r = run_cli(
+        [
+            "verify",
+            str(pub.file("README.txt")),
+            "--bundle",
+            str(pub.bundle),
+            "--online",
+            "--network",
+            "preprod",
+            "--provider",
+            f"koios={url}/koios",
+            "--deny-host",
+            "127.0.0.1",
+            "--json",
+        ]
+    )
+    doc = json.loads(r.stdout)
+    assert (r.exit_code, doc["verdict"], [i["code"] for i in doc["issues"]]) == (
+        1,
+        "failed",
+        ["SERVICE_INDEPENDENCE_VIOLATION"],
+    )
+    assert chain.log == [] and doc["auditTrail"][0]["status"] == "denied"
+
+
+def test_verify_path_never_imports_pycardano_httpx_or_blockfrost(
+    pub: Published,
+) -> None:
+    """Simulates ``anchor verify`` in a fresh interpreter and inspects what got imported."""
+    code = (
+        "import sys\n"
+        "from anchor.cli.main import main\n"
+        f"rc = main(['verify', {str(pub.file('README.txt'))!r}, '--bundle', {str(pub.bundle)!r}, '-q'])\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('pycardano', 'httpx', 'blockfrost', 'rich'))\n"
+        "assert rc == 0, rc\n"
+        "assert not bad, bad\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-W", "ignore::DeprecationWarning", "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_provider_flags_pair_by_position() -> None:
+    from anchor.cli.verify import _providers
+    from anchor.errors import InputError
+
+    assert _providers(["koios", "blockfrost=http://b/api/v0"], ["http://k/api/v1"]) == (
+        ("koios", "http://k/api/v1"),
+        ("blockfrost", "http://b/api/v0"),
+    )
+    assert _providers([], ["http://local/api/v0"]) == (("blockfrost", "http://local/api/v0"),)
+    assert _providers(["Koios"], []) == (("koios", None),)
+    for values, urls in ((["koios"], ["a", "b"]), (["koios=http://x"], ["http://y"])):
+        with pytest.raises(InputError):
+            _providers(values, urls)
+
+
+def test_unknown_provider_and_blockfrost_without_project_id_exit_4(
+    run_cli: Run, pub: Published, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("BLOCKFROST_PROJECT_ID", raising=False)
+    base = [
+        "verify",
+        str(pub.file("README.txt")),
+        "--bundle",
+        str(pub.bundle),
+        "--online",
+        "--network",
+        "preprod",
+    ]
+    for extra in (["--provider", "ogmios"], ["--provider", "blockfrost"]):
+        r = run_cli([*base, *extra])
+        assert r.exit_code == 4, r.stderr
+    assert "BLOCKFROST_PROJECT_ID" in run_cli([*base, "--provider", "blockfrost"]).stderr
+
+
+def test_help_lists_the_verify_options(run_cli: Run) -> None:
+    r = run_cli(["verify", "--help"])
+    assert r.exit_code == 0
+    for flag in (
+        "--bundle",
+        "--proof",
+        "--manifest-only",
+        "--tx-hash",
+        "--provider",
+        "--deny-host",
+        "--min-confirmations",
+        "--json",
+    ):
+        assert flag in r.stdout

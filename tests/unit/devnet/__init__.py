@@ -1,0 +1,1 @@
+"""Tests of the local devnet (anchor.devnet) and the `anchor devnet` command."""
