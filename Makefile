@@ -43,7 +43,7 @@ bench: install
 	$(PY) -m bench.run $(BENCH)
 
 demo: install
-	$(PY) -m anchor.demo
+	bash scripts/demo.sh
 
 # Fetch the standard's data at the pinned commit (only needed outside the monorepo layout).
 vectors:
