@@ -45,6 +45,17 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+# One line each for `anchor --help`.
+SHORT_HELP = {
+    "collect": "Hash and classify release files into an evidence bundle.",
+    "publish": "Anchor a bundle's Merkle root as a signed Label 309 record.",
+    "verify": "Prove files were anchored: record, signature, proofs, depth.",
+    "keys": "Create and show the identity seed and payment key.",
+    "devnet": "Run a local Cardano devnet (Blockfrost API, 127.0.0.1).",
+    "record": "Validate and inspect raw Label 309 records.",
+    "merkle": "rfc9162-sha256 roots, inclusion proofs, leaves-lists.",
+}
+
 _state = {"verbose": False}
 
 
@@ -79,6 +90,13 @@ def _register_all() -> None:
                 continue
             raise
         module.register(app)
+    for command in app.registered_commands:
+        name = command.name or (command.callback.__name__ if command.callback else "")
+        if name in SHORT_HELP:
+            command.short_help = SHORT_HELP[name]
+    for group in app.registered_groups:
+        if group.name in SHORT_HELP:
+            group.short_help = SHORT_HELP[group.name]
 
 
 _register_all()

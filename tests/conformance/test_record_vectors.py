@@ -114,18 +114,4 @@ def test_cross_service_record_is_structurally_valid(rel: str) -> None:
     assert result.record.items[0].enc is not None
 
 
-# TODO(lead, verify layer): the public-verify half of the cross-service vectors. For each
-# file below run the verifier's record-bytes entry point on record.metadata_cbor_hex with
-# block facts {confirmation_depth 15, block_time} and threshold 15; expect verdict `valid`,
-# exitCode 0 and items[0].contentCheck == "not_checked" (the enc item is not decrypted).
-# The decrypt half (matched slot, recovered CEK) is the later sealed phase.
-CROSS_SERVICE_PUBLIC_VERIFY_TODO = [
-    "cross-service/external-sealed-record.json: verify_record_bytes -> valid, item not_checked",
-    "cross-service/external-sealed-record-hybrid.json: verify_record_bytes -> valid, item not_checked",
-]
-
-
-@pytest.mark.parametrize("todo", CROSS_SERVICE_PUBLIC_VERIFY_TODO)
-@pytest.mark.skip(reason="TODO(lead): public-verify half belongs to anchor.verify (not built here)")
-def test_cross_service_public_verify_todo(todo: str) -> None:
-    raise AssertionError(todo)
+# The public-verify half of the cross-service vectors lives in test_cross_service.py.
