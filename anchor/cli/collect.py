@@ -87,7 +87,7 @@ def collect_command(
     ] = False,
 ) -> None:
     """Collect release files into an evidence bundle."""
-    from anchor.evidence.bundle import write_bundle
+    from anchor.evidence.bundle import preflight, write_bundle
     from anchor.evidence.collect import build_bundle, plan
     from anchor.evidence.metadata import Metadata, resolve_metadata
 
@@ -101,6 +101,7 @@ def collect_command(
         run_id=run_id,
     )
     metadata = resolve_metadata(flags, None if no_env else dict(os.environ))
+    preflight(output)
     the_plan = plan(paths, root=root, include_hidden=include_hidden, exclude=[output])
     show_bar = not quiet and (
         progress or (stderr_is_tty() and the_plan.total_bytes >= PROGRESS_MIN_BYTES)
@@ -116,7 +117,7 @@ def collect_command(
             note(f"warning: {item_name}: {warning}")
         note(
             f"{result.status} {output}: {len(bundle.manifest.items)} items, "
-            f"{the_plan.total_bytes} bytes, root {bundle.root.hex()}"
+            f"{sum(item.size for item in bundle.manifest.items)} bytes, root {bundle.root.hex()}"
         )
     if json_out:
         emit_json(
@@ -126,7 +127,7 @@ def collect_command(
                 "items": len(bundle.manifest.items),
                 "leaf_count": len(bundle.manifest.items),
                 "root": bundle.root.hex(),
-                "bytes": the_plan.total_bytes,
+                "bytes": sum(item.size for item in bundle.manifest.items),
                 "warnings": [{"name": n, "warning": w} for n, w in bundle.warnings],
             }
         )

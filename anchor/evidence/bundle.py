@@ -87,10 +87,20 @@ def write_bundle(bundle: Bundle, out_dir: str, *, force: bool = False) -> WriteR
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _inspect_destination(bundle: Bundle, dest: str, shown: str) -> str:
-    """``absent``, ``empty``, ``unchanged`` or ``different``; raises if not replaceable."""
+def preflight(out_dir: str) -> None:
+    """Fail early (before any hashing) when ``out_dir`` can never receive a bundle.
+
+    Raises :class:`OutputConflictError` for a destination that is not a directory or is a
+    non-empty directory that is not an evidence bundle; whether an existing bundle is the
+    same or different can only be decided once the new bundle is built.
+    """
+    _existing_manifest(os.path.abspath(out_dir), out_dir)
+
+
+def _existing_manifest(dest: str, shown: str) -> bytes | None:
+    """The destination's ``manifest.json`` bytes, or None if it is absent or empty."""
     if not os.path.lexists(dest):
-        return "absent"
+        return None
     if os.path.islink(dest) or not os.path.isdir(dest):
         raise OutputConflictError(f"{shown} exists and is not a directory")
     try:
@@ -98,12 +108,20 @@ def _inspect_destination(bundle: Bundle, dest: str, shown: str) -> str:
     except OSError as exc:
         raise OutputConflictError(f"cannot read {shown}: {_reason(exc)}") from exc
     if not entries:
-        return "empty"
+        return None
     manifest = _read(os.path.join(dest, MANIFEST_FILE))
     if manifest is None or not _is_bundle(manifest):
         raise OutputConflictError(
             f"{shown} is not empty and is not an evidence bundle (refusing to replace it)"
         )
+    return manifest
+
+
+def _inspect_destination(bundle: Bundle, dest: str, shown: str) -> str:
+    """``new`` (absent or empty), ``unchanged`` or ``different``; raises if not replaceable."""
+    manifest = _existing_manifest(dest, shown)
+    if manifest is None:
+        return "new"
     if (
         manifest == bundle.manifest_bytes
         and _read(os.path.join(dest, LEAVES_FILE)) == bundle.leaves_bytes

@@ -18,7 +18,6 @@ Rules (documented in docs/bundle.md):
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,7 +69,7 @@ _MANIFEST_SUFFIXES = (
 )
 _JSON_SUFFIXES = (".json", ".sigstore", ".intoto", ".dsse")
 
-# Suffix -> media type, longest suffixes first so ".tar.gz" wins over ".gz".
+# Suffix -> media type; a two-part suffix (".tar.gz") wins over its last part (".gz").
 _MEDIA_TYPES = (
     (".tar.gz", "application/gzip"),
     (".tar.xz", "application/x-xz"),
@@ -110,6 +109,7 @@ _MEDIA_TYPES = (
     (".pem", "application/x-pem-file"),
     (".crt", "application/x-pem-file"),
 )
+_MEDIA_BY_SUFFIX = dict(_MEDIA_TYPES)
 OCTET_STREAM = "application/octet-stream"
 
 
@@ -148,10 +148,13 @@ def name_hint(name: str) -> str | None:
 
 def media_type_for(name: str) -> str:
     """Media type from the fixed suffix table (``application/octet-stream`` if unknown)."""
-    lower = _base(name).lower()
-    for suffix, media in _MEDIA_TYPES:
-        if lower.endswith(suffix):
-            return media
+    parts = _base(name).lower().split(".")
+    # Try the two-part suffix first (".tar.gz" before ".gz").
+    for n in (3, 2):
+        if len(parts) >= n:
+            media = _MEDIA_BY_SUFFIX.get("." + ".".join(parts[1 - n :]))
+            if media is not None:
+                return media
     return OCTET_STREAM
 
 
@@ -253,6 +256,8 @@ def _jsonl(name: str, content: bytes, hint: str | None) -> Classification:
 
 
 def _xml(name: str, content: bytes, hint: str | None) -> Classification:
+    import xml.etree.ElementTree as ET  # only when an XML file is inspected
+
     if b"<!DOCTYPE" in content or b"<!ENTITY" in content:
         return _unrecognised(name, hint, "XML with a document type declaration is not inspected")
     try:

@@ -14,9 +14,11 @@ already parsed document (or text), never raise on odd content and return an
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 CYCLONEDX = "cyclonedx"
 SPDX = "spdx"

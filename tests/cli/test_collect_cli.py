@@ -407,3 +407,12 @@ def test_usage_error_exits_4(run_cli: Run, tmp_path: Path) -> None:
     r = run_cli(["collect", FIXTURES])
     assert r.exit_code == 4
     assert "--output" in r.stderr
+
+
+def test_unusable_output_is_refused_before_reading_inputs(run_cli: Run, tmp_path: Path) -> None:
+    out = tmp_path / "ev"
+    out.write_bytes(b"a file")
+    # the input does not exist either: the output is checked first, before any hashing
+    r = run_cli(["collect", tmp_path / "missing", "--root", tmp_path, "-o", out])
+    _one_error_line(r, "exists and is not a directory")
+    assert out.read_bytes() == b"a file"
