@@ -28,6 +28,7 @@ from anchor.chain.providers import (
     ProviderRejected,
     ProviderUnavailable,
     RetryPolicy,
+    SubmitOutcomeUnknown,
     Tip,
     Transient,
     Utxo,
@@ -260,12 +261,20 @@ class BlockfrostProvider:
         """``POST /tx/submit``; a 400 is the ledger's rejection (:class:`ProviderRejected`)."""
         from blockfrost import ApiError
 
+        attempts = 0
+
         def call() -> Any:
+            nonlocal attempts
+            attempts += 1
             try:
                 return self._api.transaction_submit_cbor(tx_bytes, return_type="json")
             except ApiError as exc:
                 status, text = _status_and_text(exc)
                 if status == 400:
+                    if attempts > 1:
+                        # An earlier attempt may have reached the node: its own spend of
+                        # the inputs would make this retry fail. Never call that rejected.
+                        raise SubmitOutcomeUnknown(NAME, text) from exc
                     raise ProviderRejected(NAME, text, status=status) from exc
                 raise
 

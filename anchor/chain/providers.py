@@ -143,6 +143,23 @@ class ProviderRejected(ProviderError):
         self.status = status
 
 
+class SubmitOutcomeUnknown(ProviderError):
+    """A submission attempt failed in transit and a later attempt was refused by the ledger.
+
+    The refusal may be caused by the first attempt itself (it reached the node, its
+    answer was lost, and the retry now conflicts with it in the mempool), so the
+    transaction must be treated as possibly submitted, never as rejected.
+    """
+
+    def __init__(self, provider: str, reason: str) -> None:
+        super().__init__(
+            provider,
+            "transaction submission outcome unknown: an attempt failed in transit and the "
+            f"retry was refused ({reason})",
+        )
+        self.reason = reason
+
+
 class Transient(Exception):
     """Raised by implementations for a failure worth retrying (429, 5xx, connection, timeout)."""
 

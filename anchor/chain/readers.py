@@ -259,8 +259,10 @@ class BlockfrostReader(_BaseReader):
 class KoiosReader(_BaseReader):
     """Koios API: raw CBOR and block facts from ``POST /tx_cbor``; tip from ``GET /tip``.
 
-    An empty result list means the provider does not know the transaction. The block
-    facts of the last ``/tx_cbor`` answer are kept, so one request serves both.
+    An empty result list means the provider does not know the transaction. The answer
+    of :meth:`fetch_tx_cbor` is kept for the *next* :meth:`tx_block_facts` call only, so
+    one request serves a fetch and its facts, while repeated facts calls (confirmation
+    polling) always ask the provider again.
     """
 
     def __init__(
@@ -291,8 +293,6 @@ class KoiosReader(_BaseReader):
         return headers
 
     def _row(self, h: str) -> dict[str, Any] | None:
-        if h in self._rows:
-            return self._rows[h]
         response = self._call("POST", "/tx_cbor", json_body={"_tx_hashes": [h]})
         if response is None:
             return None
@@ -301,7 +301,6 @@ class KoiosReader(_BaseReader):
             raise ReaderUnavailable(self._name, "tx_cbor response is not a list")
         for row in rows:
             if isinstance(row, dict) and str(row.get("tx_hash", "")).lower() == h:
-                self._rows[h] = row
                 return row
         return None
 
@@ -310,11 +309,12 @@ class KoiosReader(_BaseReader):
         row = self._row(h)
         if row is None:
             raise TxUnknown(self._name, f"transaction {h} not found")
+        self._rows[h] = row
         return _hex_cbor(self._name, row.get("cbor"))
 
     def tx_block_facts(self, tx_hash: str) -> BlockFacts | None:
         h = normalize_tx_hash(tx_hash)
-        row = self._row(h)
+        row = self._rows.pop(h, None) or self._row(h)
         if row is None or row.get("block_height") is None:
             return None
         block = row.get("block_hash")
@@ -374,7 +374,9 @@ class HttpxClient:
                         raise TransportError(f"response from {url} exceeds {self._max_bytes} bytes")
                     chunks.append(chunk)
                 return HttpResponse(status=response.status_code, content=b"".join(chunks))
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, ValueError) as exc:
+            # InvalidURL, StreamError and the idna codec's UnicodeError (a ValueError) are
+            # not HTTPError subclasses; none of them may escape as an unexpected crash.
             raise TransportError(f"{type(exc).__name__} for {method} {url}") from exc
 
     def close(self) -> None:

@@ -9,7 +9,8 @@ State (``anchor.json``, see :mod:`anchor.publish.state`) decides what happens:
 * none, ``rejected``: assemble and validate the record, build and check the
   transaction, write ``record.cbor``, ``tx.cbor`` and ``anchor.json``
   (``submitting``, with the tx id) atomically, *then* submit, wait and write receipts;
-* ``submitting``/``submitted`` (a crash or timeout after submission): the stored
+* ``submitting``/``submitted`` (a crash or timeout after submission, or a submit whose
+  outcome is unknown because an attempt failed in transit): the stored
   ``tx.cbor`` is looked up. On chain → resume waiting. Unknown and still within its
   TTL → resubmit the same bytes (same tx id, so it cannot anchor twice) and wait.
   Unknown and expired → :class:`TxExpired` unless ``force``, which builds a new one;
@@ -29,7 +30,12 @@ from typing import Any
 
 from anchor.chain.keys import PaymentKey
 from anchor.chain.network import Network
-from anchor.chain.providers import ChainProvider, ProviderError, ProviderRejected
+from anchor.chain.providers import (
+    ChainProvider,
+    ProviderError,
+    ProviderRejected,
+    SubmitOutcomeUnknown,
+)
 from anchor.chain.readers import ChainReader, ReaderError
 from anchor.chain.txbuild import BuiltTx
 from anchor.errors import EnvironmentFailure, InputError
@@ -322,13 +328,18 @@ def _submit(
     try:
         returned = run.provider.submit(tx_bytes)
     except ProviderError as exc:
-        if not isinstance(exc, ProviderRejected):
+        if resubmit and isinstance(exc, SubmitOutcomeUnknown):
+            run.note(f"resubmission outcome unknown ({exc.reason}); waiting for the original")
+            returned = tx_id
+        elif not isinstance(exc, ProviderRejected):
+            # Unreachable, or SubmitOutcomeUnknown: the transaction may have been
+            # submitted, so anchor.json stays "submitting" and a rerun looks it up.
             exc.hint = (
                 f"the signed transaction {tx_id} is saved in {run.bundle / TX}; rerun "
                 f"`anchor publish {run.bundle}` to resubmit it or pick it up if it landed"
             )
             raise
-        if resubmit:
+        elif resubmit:
             # Usually "inputs already spent": by this very transaction, now in the mempool.
             run.note(f"resubmission refused ({exc.reason}); waiting for the original")
             returned = tx_id

@@ -14,6 +14,7 @@ from anchor.chain.providers import (
     ProviderRejected,
     ProviderUnavailable,
     RetryPolicy,
+    SubmitOutcomeUnknown,
     Tip,
     Utxo,
 )
@@ -182,6 +183,25 @@ def test_submit_400_is_the_ledger_rejection_with_its_reason(stub: StubServer) ->
     assert info.value.exit_code == EXIT_ENVIRONMENT
     assert info.value.message == f"blockfrost: transaction rejected: {reason}"
     assert stub.count("POST", "/tx/submit") == 1  # never retried
+
+
+def test_refusal_after_a_lost_attempt_is_outcome_unknown_not_rejected(stub: StubServer) -> None:
+    """A 502 whose request may have reached the node, then a ledger refusal on the retry: the
+    refusal can be caused by the first attempt itself, so it must never read as 'rejected'."""
+    reason = "BadInputsUTxO: input ab..#0 is not in the UTxO set"
+    stub.script(
+        "POST",
+        "/tx/submit",
+        Reply(502, {"status_code": 502, "error": "Bad Gateway", "message": "upstream"}),
+        Reply(400, {"status_code": 400, "error": "Bad Request", "message": reason}),
+    )
+    with pytest.raises(SubmitOutcomeUnknown) as info:
+        provider(stub).submit(b"\x84")
+    assert not isinstance(info.value, ProviderRejected)
+    assert info.value.reason == reason
+    assert info.value.exit_code == EXIT_ENVIRONMENT
+    assert "outcome unknown" in info.value.message
+    assert stub.count("POST", "/tx/submit") == 2
 
 
 def test_403_is_refused_without_retry_and_without_the_project_id(stub: StubServer) -> None:

@@ -12,7 +12,14 @@ import pytest
 from anchor.chain.blockfrost import BlockfrostProvider
 from anchor.chain.keys import PaymentKey
 from anchor.chain.network import Network
-from anchor.chain.providers import ProtocolParams, ProviderUnavailable, RetryPolicy, Tip, Utxo
+from anchor.chain.providers import (
+    ProtocolParams,
+    ProviderUnavailable,
+    RetryPolicy,
+    SubmitOutcomeUnknown,
+    Tip,
+    Utxo,
+)
 from anchor.chain.readers import BlockfrostReader, HttpxClient
 from anchor.devnet import RunningDevnet, start_devnet
 from anchor.publish.pipeline import (
@@ -65,6 +72,7 @@ class Wrapped:
     crash_before_submit: bool = False
     crash_after_submit: bool = False
     unavailable_on_submit: bool = False
+    lost_answer_on_submit: bool = False
     stale_utxos: list[Utxo] | None = None
     submitted: list[bytes] = field(default_factory=list)
 
@@ -94,6 +102,9 @@ class Wrapped:
             raise ProviderUnavailable("blockfrost", "transaction submission failed: HTTP 502")
         self.submitted.append(tx_bytes)
         tx_id = self.inner.submit(tx_bytes)
+        if self.lost_answer_on_submit:
+            # The node took it, the answer was lost, the retry was refused by the mempool.
+            raise SubmitOutcomeUnknown("blockfrost", "BadInputsUTxO: inputs already spent")
         if self.crash_after_submit:
             raise Crash("died after submit")
         return tx_id

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from anchor.chain.network import Network
-from anchor.chain.providers import ProviderRejected
+from anchor.chain.providers import ProviderRejected, SubmitOutcomeUnknown
 from anchor.chain.txbuild import NotEnoughFunds
 from anchor.errors import EXIT_ENVIRONMENT, EXIT_INPUT
 from anchor.label309 import txbind
@@ -137,6 +137,25 @@ def test_resume_while_still_in_the_mempool_resubmits_the_same_bytes(
     assert env.provider.submitted == [saved, saved]
     assert env.chain_txs() == [result.receipt["tx_hash"]]
     assert any("resubmission refused" in n for n in result.notes)
+
+
+def test_lost_submit_answer_is_never_taken_as_rejected_and_never_publishes_twice(
+    env: Env, tmp_path: Path
+) -> None:
+    bundle = make_bundle(tmp_path, THREE)
+    env.provider.lost_answer_on_submit = True
+    with pytest.raises(SubmitOutcomeUnknown) as info:
+        env.publish(bundle, cut_blocks=False)
+    assert info.value.exit_code == EXIT_ENVIRONMENT
+    assert "rerun" in info.value.diagnostics()
+    doc = anchor_doc(bundle)
+    assert doc["status"] == "submitting"  # possibly submitted: a rerun must look it up
+    tx_hash = doc["tx_hash"]
+    env.provider.lost_answer_on_submit = False
+    result = env.publish(bundle)  # resubmits the same bytes, is refused, waits for the original
+    assert isinstance(result, PublishOutcome)
+    assert result.receipt["tx_hash"] == tx_hash
+    assert env.chain_txs() == [tx_hash]
 
 
 def test_lost_before_submit_and_expired_needs_force(env: Env, tmp_path: Path) -> None:
@@ -293,3 +312,22 @@ def test_provider_down_at_submit_keeps_the_transaction_for_the_rerun(
     assert result.resumed
     assert env.provider.submitted == [saved]
     assert env.chain_txs() == [result.receipt["tx_hash"]]
+
+
+def test_no_secret_reaches_a_file_a_repr_or_an_event(env: Env, tmp_path: Path) -> None:
+    """Identity seed, derived signing key and payment key: never in the bundle's files
+    (anchor.json, tx.cbor, record.cbor, chain facts, proofs), in the outcome's or the
+    plan's repr, in progress events, or in the repr of the key objects themselves."""
+    from anchor.label309.keys import derive_identity
+    from tests.unit.publish.conftest import IDENTITY_SEED
+
+    identity = derive_identity(IDENTITY_SEED)
+    secrets = [IDENTITY_SEED, identity.ed25519_secret, PAYMENT.signing_seed]
+    needles = [form for s in secrets for form in (s, s.hex().encode(), s.hex().upper().encode())]
+    bundle = make_bundle(tmp_path, THREE)
+    dry = env.publish(bundle, dry_run=True)
+    result = env.publish(bundle)
+    blobs = [p.read_bytes() for p in bundle.rglob("*") if p.is_file()]
+    blobs += [repr(x).encode() for x in (dry, result, identity, PAYMENT, *env.events)]
+    for blob in blobs:
+        assert not [n for n in needles if n in blob]
