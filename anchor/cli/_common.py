@@ -7,7 +7,9 @@ stderr (``note``). Nothing outside ``anchor.cli`` prints.
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +51,50 @@ def parse_hex_arg(value: str, *, what: str, length: int | None = None) -> bytes:
     if length is not None and len(data) != length:
         raise InputError(f"{what}: expected {length} bytes, got {len(data)}")
     return data
+
+
+def check_output_path(name: str, *, flag: str) -> Path:
+    """Fail early (exit 4) when ``name`` can never be written: a directory, or no parent folder.
+
+    Called before any work is done, so a typo in an output flag never costs a long run.
+    """
+    path = Path(name)
+    if path.is_dir():
+        raise InputError(f"cannot write {name} ({flag}): it is a directory")
+    parent = path.parent
+    if not parent.is_dir():
+        raise InputError(f"cannot write {name} ({flag}): folder {parent} does not exist")
+    return path
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def write_file_atomic(name: str, data: bytes, *, flag: str) -> None:
+    """Write ``data`` to ``name`` all at once: a temporary file beside it, fsync, then rename.
+
+    A reader sees either the old file or the complete new one, never a partial write; on
+    any error the temporary file is removed and ``name`` is untouched (exit 4).
+    """
+    path = check_output_path(name, flag=flag)
+    tmp: str | None = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o666 & ~_umask())  # as open() would, not mkstemp's 0600
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise InputError(f"cannot write {name}: {exc.strerror or type(exc).__name__}") from exc
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
 
 
 def emit_json(obj: Any, *, pretty: bool = False) -> None:

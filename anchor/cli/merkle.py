@@ -3,9 +3,9 @@
 * ``root FILE``: check a leaves-list document and print its root;
 * ``proof FILE --index I [--json]``: print one leaf's inclusion proof;
 * ``verify --leaf H --index I --tree-size N --root H [PROOF_HEX...]``: exit 0 if the proof
-  holds, 1 if not (a one-leaf tree has no proof hashes);
+  holds, 1 if not (a one-leaf tree has no proof hashes); ``--json`` for machines;
 * ``build LEAVES_FILE -o leaves.cbor``: write a leaves-list document from hex leaves, one per
-  line.
+  line, atomically (a failed run leaves any existing output untouched).
 
 A malformed leaves-list exits 4 with one line naming the standard's code. Hex input is
 accepted in either case; hex output is lower case. Library modules are imported inside the
@@ -15,12 +15,19 @@ commands so that ``anchor --help`` stays fast.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from anchor.cli._common import emit_json, note, out, parse_hex_arg, read_input_bytes
+from anchor.cli._common import (
+    check_output_path,
+    emit_json,
+    note,
+    out,
+    parse_hex_arg,
+    read_input_bytes,
+    write_file_atomic,
+)
 from anchor.errors import InputError
 
 merkle_app = typer.Typer(
@@ -43,7 +50,13 @@ def root_command(
     file: Annotated[str, typer.Argument(help="Leaves-list document (leaves.cbor); '-' for stdin.")],
     json_out: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
 ) -> None:
-    """Check a leaves-list document and print its root (hex)."""
+    """Check a leaves-list document and print its root (hex).
+
+    \b
+    Examples:
+      anchor merkle root evidence/leaves.cbor
+      anchor merkle root evidence/leaves.cbor --json
+    """
     from anchor.merkle.leaves import parse_leaves_list
 
     doc = parse_leaves_list(read_input_bytes(file))
@@ -61,7 +74,13 @@ def proof_command(
         bool, typer.Option("--json", help="Print {index, tree_size, root, proof}.")
     ] = False,
 ) -> None:
-    """Print the inclusion proof of one leaf (sibling hashes, leaf level first)."""
+    """Print the inclusion proof of one leaf (sibling hashes, leaf level first).
+
+    \b
+    Examples:
+      anchor merkle proof evidence/leaves.cbor --index 3
+      anchor merkle proof evidence/leaves.cbor -i 3 --json
+    """
     from anchor.merkle.leaves import parse_leaves_list_tree
 
     _, tree = parse_leaves_list_tree(read_input_bytes(file))
@@ -98,8 +117,21 @@ def verify_command(
             show_default=False,
         ),
     ] = None,
+    json_out: Annotated[
+        bool,
+        typer.Option("--json", help="Print {valid, index, tree_size, root, reason}."),
+    ] = False,
 ) -> None:
-    """Check an inclusion proof: exit 0 if it holds, 1 if it does not."""
+    """Check an inclusion proof: exit 0 if it holds, 1 if it does not.
+
+    The values come straight from a proof file (docs/proof-file.md): --leaf is
+    item.sha2-256, then leaf_index, tree_size, root and the path hashes in order.
+
+    \b
+    Examples:
+      anchor merkle verify --leaf LEAF --index 2 --tree-size 3 --root ROOT PATH0
+      anchor merkle verify --leaf LEAF --index 0 --tree-size 1 --root ROOT --json   # no path
+    """
     from anchor.merkle.tree import check_inclusion
 
     hashes = [
@@ -108,10 +140,21 @@ def verify_command(
     expected = parse_hex_arg(root, what="--root", length=32)
     leaf_digest = parse_hex_arg(leaf, what="--leaf", length=32)
     result = check_inclusion(leaf_digest, index, tree_size, hashes, expected)
-    if not result.ok:
+    if json_out:
+        emit_json(
+            {
+                "valid": result.ok,
+                "index": index,
+                "tree_size": tree_size,
+                "root": expected.hex(),
+                "reason": None if result.ok else result.reason,
+            }
+        )
+    elif result.ok:
+        out(f"valid: leaf {index} of {tree_size} is included under root {expected.hex()}")
+    else:
         out(f"failed: {result.reason}")
-        raise typer.Exit(1)
-    out(f"valid: leaf {index} of {tree_size} is included under root {expected.hex()}")
+    raise typer.Exit(0 if result.ok else 1)
 
 
 @merkle_app.command("build")
@@ -119,34 +162,49 @@ def build_command(
     leaves_file: Annotated[
         str, typer.Argument(help="Text file of hex leaves, one per line ('-' for stdin).")
     ],
-    output: Annotated[str, typer.Option("--output", "-o", help="Leaves-list document to write.")],
+    output: Annotated[
+        str,
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Leaves-list document to write (atomically)."
+        ),
+    ],
     leaf_alg: Annotated[
-        str, typer.Option("--leaf-alg", help="Informative leaf_alg value.")
-    ] = "sha2-256",
+        str | None,
+        typer.Option(
+            "--leaf-alg", metavar="TEXT", help="Informative leaf_alg value. [default: sha2-256]"
+        ),
+    ] = None,
     no_leaf_alg: Annotated[
         bool, typer.Option("--no-leaf-alg", help="Omit the optional leaf_alg key.")
     ] = False,
     json_out: Annotated[
         bool, typer.Option("--json", help="Print {output, leaf_count, root}.")
     ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No note on stderr.")] = False,
 ) -> None:
-    """Write a leaves-list document from hex leaves, one per line (blank lines ignored)."""
-    from anchor.merkle.leaves import encode_leaves_list
+    """Write a leaves-list document from hex leaves, one per line (blank lines ignored).
+
+    \b
+    Examples:
+      anchor merkle build leaves.txt -o leaves.cbor
+      sha256sum dist/* | cut -c1-64 | anchor merkle build - -o leaves.cbor --json
+    """
+    from anchor.merkle.leaves import DEFAULT_LEAF_ALG, encode_leaves_list
     from anchor.merkle.tree import root_of
 
+    if no_leaf_alg and leaf_alg is not None:
+        raise InputError("--leaf-alg and --no-leaf-alg exclude each other")
+    check_output_path(output, flag="--output")
     leaves = _hex_lines(read_input_bytes(leaves_file), leaves_file)
     tree_root = root_of(leaves)
-    document = encode_leaves_list(
-        leaves, root=tree_root, leaf_alg=None if no_leaf_alg else leaf_alg
-    )
-    try:
-        Path(output).write_bytes(document)
-    except OSError as exc:
-        raise InputError(f"cannot write {output}: {exc.strerror or type(exc).__name__}") from exc
+    chosen = None if no_leaf_alg else (DEFAULT_LEAF_ALG if leaf_alg is None else leaf_alg)
+    document = encode_leaves_list(leaves, root=tree_root, leaf_alg=chosen)
+    write_file_atomic(output, document, flag="--output")
     if json_out:
         emit_json({"output": output, "leaf_count": len(leaves), "root": tree_root.hex()})
         return
-    note(f"wrote {output} ({len(document)} bytes)")
+    if not quiet:
+        note(f"wrote {output} ({len(document)} bytes)")
     out(f"{len(leaves)} leaves, root {tree_root.hex()}")
 
 

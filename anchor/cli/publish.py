@@ -7,6 +7,12 @@ Results go to stdout (``--json``: the receipt); stages and the confirmation prog
 go to stderr, only on a terminal or with ``--progress``, never with ``--quiet``.
 Exit codes: 0 anchored (or dry run), 4 bad input or already anchored, 5 funds,
 provider or ledger trouble (see docs/publish.md).
+
+Checks run cheapest and most useful first: conflicting flags, then the bundle (a
+folder with ``manifest.json`` and ``leaves.cbor``), then the keys, then the provider
+(its ``/genesis`` network magic must match ``--network``, so a devnet URL can never
+produce a receipt that claims preprod). An unreachable provider is noted at once on
+stderr (with the progress display) while the provider's retries run.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ import typer
 from anchor.cli._common import emit_json, note, out, parse_hex_arg, stderr_is_tty
 
 if TYPE_CHECKING:
+    from anchor.chain.network import Network
+    from anchor.chain.readers import HttpClient
     from anchor.publish.pipeline import DryRunOutcome, Event, PublishOutcome
 
 NETWORK_CHOICES = ("devnet", "preview", "preprod", "mainnet")
@@ -86,6 +94,67 @@ class _Display:
             self._progress = None
 
 
+def _check_bundle(bundle: Path) -> None:
+    """The bundle folder exists and has the files collect writes (before keys are even read)."""
+    from anchor.errors import InputError
+
+    if not bundle.exists():
+        raise InputError(f"{bundle} does not exist", hint="make a bundle with `anchor collect`")
+    if not bundle.is_dir():
+        raise InputError(f"{bundle} is not a folder (an evidence bundle is a folder)")
+    for name in ("manifest.json", "leaves.cbor"):
+        if not (bundle / name).is_file():
+            raise InputError(
+                f"{bundle} is not an evidence bundle: {name} is missing",
+                hint="make one with `anchor collect`",
+            )
+
+
+def _check_provider_network(
+    client: HttpClient, url: str, *, project_id: str | None, net: Network, chatty: bool
+) -> None:
+    """Refuse a provider serving another network (``/genesis`` network magic) with exit 4.
+
+    Anything short of a clear answer (no connection, an error status, an odd body) is left
+    to the provider calls that follow, which retry and report it (exit 5); with ``chatty``
+    a note says so at once instead of leaving the user to wait in silence.
+    """
+    import json
+
+    from anchor.chain.blockfrost import redact_url
+    from anchor.chain.network import NETWORK_NAMES, network_by_name
+    from anchor.chain.readers import TransportError
+    from anchor.errors import InputError
+
+    headers = {"Accept": "application/json"}
+    if project_id:
+        headers["project_id"] = project_id
+    try:
+        response = client.request(
+            "GET", url.rstrip("/") + "/genesis", purpose="network check", headers=headers
+        )
+    except TransportError:
+        if chatty:
+            where = " (is `anchor devnet` running there?)" if not net.public else ""
+            note(f"note: cannot reach {redact_url(url)}{where}; retrying for up to a minute")
+        return
+    if response.status != 200:
+        return
+    try:
+        magic = json.loads(response.content).get("network_magic")
+    except (ValueError, AttributeError):
+        return
+    if not isinstance(magic, int) or isinstance(magic, bool) or magic == net.magic:
+        return
+    names = {network_by_name(n).magic: n for n in NETWORK_NAMES}
+    served = names.get(magic, f"an unknown network (magic {magic})")
+    raise InputError(
+        f"--network {net.name}, but the provider at {redact_url(url)} serves {served} "
+        f"(network magic {magic}, expected {net.magic})",
+        hint="pass the --network the provider serves, or the provider URL of that network",
+    )
+
+
 def _dry_run_json(result: DryRunOutcome, network: str) -> dict[str, Any]:
     plan, tx = result.plan, result.tx
     return {
@@ -139,7 +208,10 @@ def _print_receipt(result: PublishOutcome, bundle: Path) -> None:
 
 def publish(
     bundle: Annotated[
-        Path, typer.Argument(help="The evidence bundle folder made by `anchor collect`.")
+        Path,
+        typer.Argument(
+            help="The evidence bundle folder made by `anchor collect`.", metavar="BUNDLE_DIR"
+        ),
     ],
     network: Annotated[
         str,
@@ -155,19 +227,25 @@ def publish(
         str | None,
         typer.Option(
             "--provider-url",
+            metavar="URL",
             help="Blockfrost API root including the version path, e.g. http://127.0.0.1:8090/api/v0 "
             "(default: the network's public endpoint; devnet: http://127.0.0.1:8090/api/v0).",
         ),
     ] = None,
     identity_seed: Annotated[
         str | None,
-        typer.Option("--identity-seed", help="Identity seed file (else $ANCHOR_IDENTITY_SEED)."),
+        typer.Option(
+            "--identity-seed",
+            metavar="FILE",
+            help="Identity seed file (else $ANCHOR_IDENTITY_SEED).",
+        ),
     ] = None,
     payment_key: Annotated[
         str | None,
         typer.Option(
             "--payment-key",
             "--payment-skey",
+            metavar="FILE",
             help="Payment signing key file, cardano-cli text envelope (else $ANCHOR_PAYMENT_SKEY).",
         ),
     ] = None,
@@ -182,17 +260,27 @@ def publish(
     ] = None,
     confirmations: Annotated[
         int | None,
-        typer.Option("--confirmations", min=1, help="Blocks to wait for (default 15; devnet 1)."),
+        typer.Option(
+            "--confirmations", min=1, metavar="N", help="Blocks to wait for (default 15; devnet 1)."
+        ),
     ] = None,
     timeout: Annotated[
         float | None,
         typer.Option(
-            "--timeout", min=1.0, help="Seconds to wait for confirmations (default 900; devnet 60)."
+            "--timeout",
+            min=1.0,
+            metavar="SECONDS",
+            help="Seconds to wait for confirmations (default 900; devnet 60).",
         ),
     ] = None,
     ttl: Annotated[
         int | None,
-        typer.Option("--ttl", min=60, help="Validity window in slots (default 7200; devnet 3600)."),
+        typer.Option(
+            "--ttl",
+            min=60,
+            metavar="SLOTS",
+            help="Validity window in slots (default 7200; devnet 3600).",
+        ),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Build and print; submit and write nothing.")
@@ -206,7 +294,22 @@ def publish(
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
 ) -> None:
-    """Anchor an evidence bundle on Cardano (record, transaction, confirmations, receipts)."""
+    """Anchor an evidence bundle on Cardano (record, transaction, confirmations, receipts).
+
+    Keys come from files or the environment, never from arguments, and are never printed.
+    Exit 0 anchored, 4 bad input or already anchored, 5 funds/provider/ledger trouble.
+
+    \b
+    Examples:
+      # CI: keys and the Blockfrost project id from the environment
+      export BLOCKFROST_PROJECT_ID=... ANCHOR_IDENTITY_SEED=... ANCHOR_PAYMENT_SKEY=...
+      anchor publish evidence/ --network preprod --json
+      # see the record, size and fee first; nothing is sent or written
+      anchor publish evidence/ --network mainnet --dry-run
+      # the local devnet (`anchor devnet`), keys from `anchor keys new -o keys/`
+      anchor publish evidence/ --network devnet --provider-url http://127.0.0.1:8090/api/v0 \\
+          --identity-seed keys/identity.seed --payment-key keys/payment.skey
+    """
     from anchor.chain.blockfrost import PROJECT_ID_ENV, BlockfrostProvider
     from anchor.chain.keys import load_identity_seed, load_payment_key
     from anchor.chain.network import network_by_name
@@ -220,6 +323,7 @@ def publish(
     replaced = None
     if supersedes is not None:
         replaced = parse_hex_arg(supersedes, what="--supersedes", length=32)
+    _check_bundle(bundle)
     seed = None if unsigned else load_identity_seed(identity_seed)
     pay = load_payment_key(payment_key)
     options = PublishOptions(
@@ -232,19 +336,18 @@ def publish(
         dry_run=dry_run,
         supersedes=replaced,
     )
+    url = provider_url or net.blockfrost_url
     provider = BlockfrostProvider.for_network(net, provider_url=provider_url)
+    project_id = os.environ.get(PROJECT_ID_ENV) or None
     client = HttpxClient()
-    reader = BlockfrostReader(
-        provider_url or net.blockfrost_url,
-        client=client,
-        project_id=os.environ.get(PROJECT_ID_ENV) or None,
-    )
+    reader = BlockfrostReader(url, client=client, project_id=project_id)
     display = _Display(
         enabled=not quiet and (progress or stderr_is_tty()),
         rich_bar=stderr_is_tty(),
         quiet=quiet,
     )
     try:
+        _check_provider_network(client, url, project_id=project_id, net=net, chatty=display.enabled)
         result = publish_bundle(
             bundle,
             identity_seed=seed,

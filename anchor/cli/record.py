@@ -8,8 +8,10 @@ the standard's order. Exit 0 when every file is valid, 1 when any is invalid, 4 
 file is unreadable (its error goes to stderr; the other files still get their line).
 
 ``anchor record inspect FILE`` prints a decoded record (hashes hex, URIs, merkle,
-supersedes, signatures with their signer key, extension keys); ``--label-309-value`` and
-``--aux-data`` unwrap those carriage forms first; ``--json`` for machines.
+supersedes, signatures with their signer key, extension keys); ``--label-309-value``,
+``--aux-data`` and ``--tx`` (a whole signed transaction such as a bundle's ``tx.cbor``)
+unwrap those carriage forms first; ``--json`` for machines. ``--network`` takes the
+same names as every other command (``testnet`` is kept as an alias of the testnets).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from anchor.label309.codes import Issue
 
 HexOpt = Annotated[bool, typer.Option("--hex", help="Inputs are hex text, not raw CBOR.")]
+NETWORK_CHOICES = ("mainnet", "preprod", "preview", "devnet", "testnet")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
@@ -63,7 +66,17 @@ def record_validate(
         int, typer.Option("--max-enc-envelope-bytes", min=0, help="maxEncEnvelopeBytes bound.")
     ] = 65536,
 ) -> None:
-    """Validate record bodies against the Label 309 structural rules (Part A)."""
+    """Validate record bodies against the Label 309 structural rules (Part A).
+
+    Exit 0 when every file is valid, 1 when any is invalid, 4 when any is unreadable.
+    With --json, one JSON object per file, one per line.
+
+    \b
+    Examples:
+      anchor record validate evidence/record.cbor
+      anchor record validate --json a.cbor b.cbor c.cbor
+      echo a4617601... | anchor record validate --hex -
+    """
     from anchor.label309.validate import validate_record
 
     unreadable = invalid = False
@@ -114,9 +127,16 @@ def _diag(value: Any) -> str:
     return str(value)
 
 
-def _unwrap(data: bytes, *, label_value: bool, aux_data: bool) -> bytes:
+def _unwrap(data: bytes, *, label_value: bool, aux_data: bool, tx: bool) -> bytes:
     from anchor.label309 import carriage
 
+    if tx:
+        from anchor.label309.txbind import split_tx
+
+        aux = split_tx(data).aux
+        if aux is None:
+            raise InputError("the transaction has no auxiliary data (no label 309 record)")
+        return carriage.record_body_from_aux(aux)
     if aux_data:
         return carriage.record_body_from_aux(data)
     if label_value:
@@ -146,7 +166,7 @@ def _describe(body: bytes, network: str | None) -> dict[str, Any]:
     if network is not None:
         checked = cose_verify.verify_signatures(
             body, network="mainnet" if network == "mainnet" else "testnet"
-        )
+        )  # every network but mainnet uses the testnet address header
         verdicts = {r.index: r for r in checked}
     sigs = []
     for index, entry in enumerate(record.sigs):
@@ -192,6 +212,8 @@ def _describe(body: bytes, network: str | None) -> dict[str, Any]:
 
 def _render(name: str, doc: dict[str, Any]) -> None:
     out(f"{name}: Label 309 record body, {doc['size']} bytes")
+    if "tx_hash" in doc:
+        out(f"  carried by transaction {doc['tx_hash']}")
     rec = doc.get("record")
     if rec is None:
         out(f"  (does not fit the record model) {doc['record_diag']}")
@@ -237,21 +259,38 @@ def record_inspect(
     aux_data: Annotated[
         bool, typer.Option("--aux-data", help="Input is a transaction's auxiliary data.")
     ] = False,
+    tx: Annotated[
+        bool,
+        typer.Option("--tx", help="Input is a whole signed transaction (e.g. a bundle's tx.cbor)."),
+    ] = False,
     network: Annotated[
         str | None,
         typer.Option(
             "--network",
-            click_type=click.Choice(["mainnet", "testnet"]),
+            click_type=click.Choice(NETWORK_CHOICES),
             help="Also verify signatures as if carried on this network (wallet address header).",
         ),
     ] = None,
 ) -> None:
-    """Show a decoded record: hashes, URIs, merkle, signatures (signer keys), extension keys."""
-    if label_309_value and aux_data:
-        raise InputError("--label-309-value and --aux-data are mutually exclusive")
+    """Show a decoded record: hashes, URIs, merkle, signatures (signer keys), extension keys.
+
+    \b
+    Examples:
+      anchor record inspect evidence/record.cbor --network preprod
+      anchor record inspect evidence/tx.cbor --tx --json
+      anchor record inspect value.hex --hex --label-309-value
+    """
+    switches = {"--label-309-value": label_309_value, "--aux-data": aux_data, "--tx": tx}
+    forms = [flag for flag, given in switches.items() if given]
+    if len(forms) > 1:
+        raise InputError(f"{', '.join(forms)}: give only one input form")
     data = read_input_bytes(file, hex_text=hex_text)
-    body = _unwrap(data, label_value=label_309_value, aux_data=aux_data)
+    body = _unwrap(data, label_value=label_309_value, aux_data=aux_data, tx=tx)
     doc = _describe(body, network)
+    if tx:
+        from anchor.label309.txbind import split_tx, tx_id
+
+        doc = {"tx_hash": tx_id(split_tx(data).body).hex(), **doc}
     if json_out:
         emit_json({"file": file, **doc})
     else:

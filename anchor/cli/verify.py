@@ -3,7 +3,14 @@
     anchor verify FILE... --bundle DIR            offline (the bundle has tx.cbor)
     anchor verify --bundle DIR --manifest-only    just the bundle against the chain
     anchor verify FILE --proof F --tx T --chain-facts C --network N
-    anchor verify FILE... --bundle DIR --tx-hash H --network N [--provider koios ...]
+    anchor verify FILE... --bundle DIR --online [--tx-hash H] [--provider koios ...]
+
+Before anything is hashed or fetched, the command rejects input that cannot work (exit
+4, one line): nothing to check against, a folder that is not a bundle or not yet
+published, a directory or pattern with no files, a ``--network`` that contradicts the
+bundle's own facts, offline-only flags mixed with online ones, a ``--report`` path that
+cannot be written. ``--provider``/``--provider-url`` imply ``--online``; a published proof
+file given alone (``FILE --proof P``) supplies the transaction hash and network it names.
 
 The summary goes to stderr; ``--json`` prints the report (the standard's verify-report
 plus ``files[]`` and ``signatures[]``) to stdout. The exit code is the verdict's: 0
@@ -13,21 +20,31 @@ imported inside the command, and nothing on this path imports pycardano.
 
 from __future__ import annotations
 
+import json
 import os
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import click
 import typer
 
-from anchor.cli._common import emit_json, note
+from anchor.cli._common import (
+    check_output_path,
+    emit_json,
+    note,
+    read_input_bytes,
+    write_file_atomic,
+)
+from anchor.errors import InputError
+
+if TYPE_CHECKING:
+    from anchor.verify.report import VerifyReport
 
 NETWORK_CHOICES = ("mainnet", "preprod", "preview", "devnet")
 
 
 def _providers(values: list[str], urls: list[str]) -> tuple[tuple[str, str | None], ...]:
     """``--provider NAME[=URL]`` entries, with ``--provider-url`` paired by position."""
-    from anchor.errors import InputError
-
     specs: list[tuple[str, str | None]] = []
     for value in values:
         name, _, url = value.partition("=")
@@ -40,31 +57,195 @@ def _providers(values: list[str], urls: list[str]) -> tuple[tuple[str, str | Non
         if specs[i][1] is not None:
             raise InputError(f"provider {specs[i][0]} has two URLs")
         specs[i] = (specs[i][0], url)
+    for spec_name, spec_url in specs:
+        if spec_url is not None and not spec_url.lower().startswith(("http://", "https://")):
+            raise InputError(
+                f"provider {spec_name}: the URL must start with http:// or https://",
+                hint="the full API root, e.g. http://127.0.0.1:8090/api/v0",
+            )
     return tuple(specs)
+
+
+def _json_field(path: Path, key: str) -> str | None:
+    """A top-level text member of a JSON file, read tolerantly (None when unreadable)."""
+    try:
+        doc = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    value = doc.get(key) if isinstance(doc, dict) else None
+    return value.lower().removeprefix("cardano:") if isinstance(value, str) and value else None
+
+
+BUNDLE_FILES = ("manifest.json", "leaves.cbor", "proofs", "tx.cbor", "anchor.json")
+
+
+def _check_bundle(bundle: str, *, has_tx: bool, has_tx_hash: bool) -> None:
+    """A ``--bundle`` folder must hold bundle files, and a transaction unless one is given.
+
+    A partial bundle is fine (an auditor may keep only ``leaves.cbor`` or ``proofs/`` and
+    the transaction hash); a folder with none of the files is a wrong path.
+    """
+    root = Path(bundle)
+    if not root.is_dir():
+        return  # the verifier names it ("not a bundle directory")
+    present = {name for name in BUNDLE_FILES if (root / name).exists()}
+    if not present:
+        raise InputError(
+            f"{bundle} is not an evidence bundle (none of {', '.join(BUNDLE_FILES)})",
+            hint="make one with `anchor collect`",
+        )
+    if not has_tx and not has_tx_hash and not present & {"tx.cbor", "anchor.json"}:
+        raise InputError(
+            f"{bundle} has not been published (no anchor.json or tx.cbor)",
+            hint=f"run `anchor publish {bundle}`, or pass --tx-hash HASH --network NET "
+            "to check it against a transaction online",
+        )
+
+
+def _proof_anchor(proof: str) -> tuple[str | None, str | None]:
+    """``(tx hash, network)`` the proof file names, ``(None, None)`` before publish.
+
+    The file is read and parsed here so that an unreadable or malformed proof is reported
+    with its name (exit 4). The anchor is a pointer only: whatever it says is then checked
+    against the chain like any --tx-hash.
+    """
+    from anchor.errors import AnchorError
+    from anchor.merkle.prooffile import ProofFile
+
+    data = read_input_bytes(proof)
+    try:
+        anchor = ProofFile.from_json_bytes(data).anchor
+    except AnchorError as exc:
+        raise InputError(f"{proof}: {exc.diagnostics()}") from exc
+    if anchor is None:
+        return None, None
+    return anchor.tx_hash.hex(), anchor.network
+
+
+def _check_offline_network(
+    network: str | None, *, bundle: str | None, chain_facts: str | None
+) -> None:
+    """An explicit ``--network`` must not contradict the block facts an offline run relies on.
+
+    The facts (``--chain-facts``, else the bundle's ``chain-facts.json``) carry the block
+    time and depth the verdict rests on; facts gathered on one network cannot vouch for a
+    transaction on another, so a mismatch is refused instead of reported as valid.
+    """
+    if network is None:
+        return
+    if chain_facts is not None:
+        source = Path(chain_facts)
+    elif bundle is not None:
+        source = Path(bundle) / "chain-facts.json"
+    else:
+        return
+    stated = _json_field(source, "network")
+    if stated is not None and stated != network:
+        raise InputError(
+            f"--network {network} contradicts {source}, which holds block facts from {stated}",
+            hint=f"pass --network {stated}, or verify online against {network} providers",
+        )
+
+
+def _check_files(files: list[str]) -> None:
+    """Each directory or pattern argument must name at least one file (else: nothing checked)."""
+    from anchor.verify.run import expand_files
+
+    for arg in files:
+        if not expand_files([arg]):
+            raise InputError(f"{arg}: no files to verify in it")
+
+
+def _preflight(
+    *,
+    files: list[str],
+    bundle: str | None,
+    proof: str | None,
+    tx: str | None,
+    chain_facts: str | None,
+    tx_hash: str | None,
+    network: str | None,
+    online: bool,
+    report_file: str | None,
+) -> None:
+    """Reject, before any hashing or network call, input that cannot give a meaningful verdict."""
+    if bundle is None and tx is None and tx_hash is None and proof is not None:
+        raise InputError(
+            f"{proof} names no transaction (a proof from before publish): "
+            "pass --tx-hash HASH --network NET, or the published bundle (--bundle DIR)"
+        )
+    if bundle is None and tx is None and tx_hash is None:
+        raise InputError(
+            "nothing to verify against: pass --bundle DIR (offline), "
+            "--tx-hash HASH --network NET (online), or --tx FILE --chain-facts FILE --network NET"
+        )
+    if online and tx is not None:
+        raise InputError("--tx (offline transaction bytes) cannot be combined with online checks")
+    if online and chain_facts is not None:
+        raise InputError(
+            "--chain-facts (offline block facts) cannot be combined with online checks"
+        )
+    if report_file is not None:
+        check_output_path(report_file, flag="--report")
+    if bundle is not None:
+        _check_bundle(bundle, has_tx=tx is not None, has_tx_hash=tx_hash is not None)
+    has_bytes = tx is not None or (bundle is not None and (Path(bundle) / "tx.cbor").is_file())
+    if not online and has_bytes:
+        _check_offline_network(network, bundle=bundle, chain_facts=chain_facts)
+    _check_files(files)
+
+
+def _hints(report: VerifyReport) -> list[str]:
+    """What the auditor can do about results that could not be decided."""
+    missing = [f for f in report.files if f.code == "FILE_PROOF_UNAVAILABLE"]
+    if not missing:
+        return []
+    return [
+        f"hint: {len(missing)} file(s) had no inclusion proof; pass the release's bundle "
+        "(--bundle DIR) or the file's proof (--proof FILE)"
+    ]
+
+
+def _write_report(report_file: str, doc: dict[str, Any]) -> None:
+    data = (json.dumps(doc, indent=2) + "\n").encode("utf-8")
+    write_file_atomic(report_file, data, flag="--report")
 
 
 def verify(
     files: Annotated[
         list[str] | None,
-        typer.Argument(help="Files to check (globs and directories allowed).", show_default=False),
+        typer.Argument(
+            help="Files to check (globs and directories allowed).",
+            show_default=False,
+            metavar="[FILE]...",
+        ),
     ] = None,
     bundle: Annotated[
-        str | None, typer.Option("--bundle", "-b", help="Evidence bundle directory.")
+        str | None,
+        typer.Option("--bundle", "-b", metavar="DIR", help="Evidence bundle directory."),
     ] = None,
     proof: Annotated[
-        str | None, typer.Option("--proof", help="Proof file for the one FILE given.")
+        str | None,
+        typer.Option("--proof", metavar="FILE", help="Proof file for the one FILE given."),
     ] = None,
     manifest_only: Annotated[
         bool, typer.Option("--manifest-only", help="Check just the bundle against the chain.")
     ] = False,
     tx: Annotated[
-        str | None, typer.Option("--tx", help="Raw signed transaction CBOR (offline).")
+        str | None,
+        typer.Option("--tx", metavar="FILE", help="Raw signed transaction CBOR (offline)."),
     ] = None,
     chain_facts: Annotated[
-        str | None, typer.Option("--chain-facts", help="Block facts JSON (offline).")
+        str | None,
+        typer.Option("--chain-facts", metavar="FILE", help="Block facts JSON (offline)."),
     ] = None,
     tx_hash: Annotated[
-        str | None, typer.Option("--tx-hash", help="Transaction hash to verify (64 hex).")
+        str | None,
+        typer.Option(
+            "--tx-hash",
+            metavar="HASH",
+            help="Transaction hash to verify (64 hex; default: the bundle's receipt).",
+        ),
     ] = None,
     network: Annotated[
         str | None,
@@ -75,46 +256,101 @@ def verify(
         ),
     ] = None,
     online: Annotated[
-        bool, typer.Option("--online", help="Fetch the transaction even if tx.cbor is present.")
+        bool,
+        typer.Option(
+            "--online", help="Fetch the transaction from providers even if tx.cbor is at hand."
+        ),
     ] = False,
     provider: Annotated[
         list[str] | None,
         typer.Option(
             "--provider",
-            help="blockfrost or koios, optionally NAME=URL; repeat for an ordered fallback chain.",
+            metavar="NAME[=URL]",
+            help="blockfrost or koios, optionally NAME=URL; repeat for an ordered fallback "
+            "chain. Implies --online.",
         ),
     ] = None,
     provider_url: Annotated[
         list[str] | None,
-        typer.Option("--provider-url", help="API root of a self-hosted provider (by position)."),
+        typer.Option(
+            "--provider-url",
+            metavar="URL",
+            help="API root of a self-hosted provider, e.g. http://127.0.0.1:8090/api/v0 "
+            "(paired with --provider by position). Implies --online.",
+        ),
     ] = None,
     min_confirmations: Annotated[
         int | None,
         typer.Option(
             "--min-confirmations",
             min=1,
+            metavar="N",
             help="Blocks required; fewer is pending. [default: 15; 1 on devnet]",
             show_default=False,
         ),
     ] = None,
     deny_host: Annotated[
         list[str] | None,
-        typer.Option("--deny-host", help="Host that must never be contacted (repeatable)."),
+        typer.Option(
+            "--deny-host", metavar="HOST", help="Host that must never be contacted (repeatable)."
+        ),
     ] = None,
     supported_crit: Annotated[
         list[str] | None,
-        typer.Option("--supported-crit", help="Critical extension key this run accepts."),
+        typer.Option(
+            "--supported-crit", metavar="KEY", help="Critical extension key this run accepts."
+        ),
     ] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the JSON report on stdout.")
+    ] = False,
     report_file: Annotated[
-        str | None, typer.Option("--report", help="Also write the JSON report to this file.")
+        str | None,
+        typer.Option(
+            "--report", metavar="FILE", help="Also write the JSON report to FILE (atomically)."
+        ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
 ) -> None:
-    """Check that each FILE is one of the anchored items of a release (Label 309 on Cardano)."""
+    """Check that each FILE is one of the anchored items of a release (Label 309 on Cardano).
+
+    Exit 0 valid, 1 failed, 2 unverifiable, 3 pending, 4 bad input. The summary goes to
+    stderr; --json prints the report on stdout.
+
+    \b
+    Examples:
+      # offline, from the bundle the release kept (tx.cbor, chain-facts.json, proofs/)
+      anchor verify dist/app-1.2.3.tar.gz --bundle evidence/
+      anchor verify dist/ sbom/ --bundle evidence/ --report audit.json
+      # the bundle alone against its record (manifest.json, leaves.cbor)
+      anchor verify --bundle evidence/ --manifest-only
+      # online: fetch the raw transaction again and get a fresh depth
+      anchor verify dist/app-1.2.3.tar.gz --bundle evidence/ --online --provider koios
+      # keep just the file and its proof: the proof names its network and transaction
+      anchor verify app.tgz --proof app.tgz.proof.json
+      # local devnet
+      anchor verify app.tgz --bundle evidence/ --provider-url http://127.0.0.1:8090/api/v0
+    """
     from anchor.verify.run import ProviderSpec, VerifyRequest, run_verify
 
     specs = _providers(provider or [], provider_url or [])
+    online = online or bool(specs)
+    if proof is not None:
+        proof_tx_hash, proof_network = _proof_anchor(proof)
+        if bundle is None and tx is None and tx_hash is None:
+            tx_hash = proof_tx_hash  # a published proof knows its anchor
+            network = network or proof_network
+    _preflight(
+        files=list(files or ()),
+        bundle=bundle,
+        proof=proof,
+        tx=tx,
+        chain_facts=chain_facts,
+        tx_hash=tx_hash,
+        network=network,
+        online=online,
+        report_file=report_file,
+    )
     request = VerifyRequest(
         files=tuple(files or ()),
         bundle=bundle,
@@ -134,21 +370,15 @@ def verify(
     report = run_verify(request)
     doc = report.to_json()
     if report_file is not None:
-        import json
-        from pathlib import Path
-
-        from anchor.errors import InputError
-
-        try:
-            Path(report_file).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"cannot write {report_file}: {exc.strerror}") from exc
+        _write_report(report_file, doc)
     if json_out:
         emit_json(doc, pretty=True)
     if not quiet:
         from anchor.verify.summary import render_summary
 
         note(render_summary(report))
+        for line in _hints(report):
+            note(line)
     raise typer.Exit(report.exit_code)
 
 

@@ -12,10 +12,11 @@ caller supplies, which are attributable by definition (BRIEF §7.2):
   (``MERKLE_ROOT_MISMATCH``, ``SCHEMA_MERKLE_LEAF_COUNT_MISMATCH``, ...) are
   record-attributable errors and the claim is ``mismatched``.
 
-Claims without supplied bytes are ``not_checked``. When content was expected (a bundle
-run), :func:`leaves_unavailable` gives ``MERKLE_LEAVES_UNAVAILABLE`` for each commitment
-without its leaves-list — a warning when another content commitment was verified, an
-error (→ ``unverifiable``) when none was.
+Claims without supplied bytes are ``not_checked``. Since a leaves-list is never fetched,
+:func:`leaves_unavailable` gives ``MERKLE_LEAVES_UNAVAILABLE`` for each commitment
+without a supplied one, in every run — a warning when another content commitment was
+verified, an error (→ ``unverifiable``) when none was (BRIEF §3.3, §7.4 step 7, §10.10:
+a merkle-only record without its leaves is never ``valid``).
 """
 
 from __future__ import annotations
@@ -155,8 +156,8 @@ def check_content(
 
 
 def leaves_unavailable(missing: tuple[int, ...], *, verified: bool) -> tuple[Issue, ...]:
-    """``MERKLE_LEAVES_UNAVAILABLE`` for each commitment whose leaves-list was expected but
-    not supplied: a warning when another content commitment was verified, else an error."""
+    """``MERKLE_LEAVES_UNAVAILABLE`` for each commitment whose leaves-list was not
+    supplied: a warning when another content commitment was verified, else an error."""
     severity: c.Severity = "warning" if verified else "error"
     return tuple(
         make_issue(

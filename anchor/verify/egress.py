@@ -8,8 +8,8 @@ durationMs, purpose}`` to :attr:`Egress.trail`; the trail is the report's
 
 Policy, checked before any connection is opened:
 
-* ``purpose`` must be one of ``cardano``, ``arweave``, ``ipfs`` and the URL must be
-  http(s); otherwise :class:`EgressRefused` with ``URI_TARGET_FORBIDDEN``;
+* ``purpose`` must be one of ``cardano``, ``arweave``, ``ipfs`` and the URL must be a
+  well-formed http(s) URL; otherwise :class:`EgressRefused` with ``URI_TARGET_FORBIDDEN``;
 * a host on the deny list (the entry itself or any subdomain of it) is refused with
   ``SERVICE_INDEPENDENCE_VIOLATION`` (terminal on the resolve path).
 
@@ -85,11 +85,21 @@ def host_is_denied(host: str, deny: Iterable[str]) -> bool:
 
 
 def _redact(url: str) -> str:
-    """The URL without userinfo or query string (they may carry credentials)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
+    """The URL without userinfo or query string (they may carry credentials).
+
+    Never raises: a URL ``urlsplit`` cannot take apart (bad port, bad IPv6 literal) is
+    cut at the first ``?`` or ``#`` and stripped of anything before an ``@``.
+    """
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if parts.port is not None:
+            host = f"{host}:{parts.port}"
+    except ValueError:
+        scheme, sep, rest = url.partition("://")
+        rest = rest.split("?", 1)[0].split("#", 1)[0]
+        authority, slash, path = rest.partition("/")
+        return f"{scheme}{sep}{authority.rpartition('@')[2]}{slash}{path}"
     return f"{parts.scheme}://{host}{parts.path}"
 
 
@@ -137,8 +147,13 @@ class Egress:
     ) -> HttpResponse:
         """Check policy, send through the inner client, record the attempt, return the response."""
         method = method.upper()
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
+        try:
+            parts = urlsplit(url)
+            host = (parts.hostname or "").lower()
+            _ = parts.port  # a malformed port raises here, never inside the inner client
+        except ValueError:
+            self._record(url, method, STATUS_FORBIDDEN, 0, 0.0, purpose)
+            raise EgressRefused(URI_TARGET_FORBIDDEN, f"malformed URL: {_redact(url)}") from None
         if purpose not in PURPOSES or parts.scheme not in ("http", "https") or not host:
             self._record(url, method, STATUS_FORBIDDEN, 0, 0.0, purpose)
             raise EgressRefused(URI_TARGET_FORBIDDEN, f"target not allowed: {_redact(url)}")

@@ -10,7 +10,9 @@ For every file: SHA-256 of its bytes (streamed), then a proof, looked up in this
 4. a digest equal to an ``items[j].hashes["sha2-256"]`` of the record itself.
 
 The proof must name the file's digest, have ``tree_size`` equal to the on-chain
-``leaf_count`` and fold to the on-chain root. Codes (``files[].code``; docs/adr/0005):
+``leaf_count``, state the on-chain root as its ``root`` and fold to it (a proof whose
+path folds but whose stated root differs is not the published proof). Codes
+(``files[].code``; docs/adr/0005):
 
 * ``INCLUSION_PROOF_INVALID`` — a proof for this digest does not hold against the chain;
 * ``FILE_DIGEST_MISMATCH`` — the proof found for this file (by name or ``--proof``)
@@ -63,13 +65,24 @@ class ProofIndex:
     item_digests: Mapping[bytes, int] = field(default_factory=dict)
     _by_digest: dict[bytes, list[Path]] | None = None
     _leaf_index: dict[bytes, int] | None = None
+    _proofs_root: Path | None = None
 
     def proof_path(self, name: str) -> Path | None:
-        """``proofs/<name>.proof.json`` when it exists inside the bundle."""
+        """``proofs/<name>.proof.json`` when it exists inside the bundle's ``proofs/``.
+
+        Names come from the untrusted manifest and from the command line; one that is
+        absolute or climbs out of ``proofs/`` (``..``, a symlink) finds nothing.
+        """
         if self.proofs_dir is None:
             return None
         candidate = self.proofs_dir / (name + PROOF_SUFFIX)
-        return candidate if candidate.is_file() else None
+        try:
+            if self._proofs_root is None:
+                self._proofs_root = self.proofs_dir.resolve()
+            inside = candidate.resolve().is_relative_to(self._proofs_root)
+        except (OSError, RuntimeError, ValueError):
+            return None
+        return candidate if inside and candidate.is_file() else None
 
     def paths_for_digest(self, digest: bytes) -> list[Path]:
         """Proof files that name ``digest`` (through the manifest, else by scanning)."""
@@ -124,6 +137,8 @@ def _holds(proof: ProofFile, digest: bytes, commitment: Commitment) -> str | Non
         return "the proof commits to a different digest"
     if proof.tree_size != commitment.leaf_count:
         return f"proof tree_size {proof.tree_size} != on-chain leaf_count {commitment.leaf_count}"
+    if proof.root != commitment.root:
+        return f"the proof states root {proof.root.hex()}, not the on-chain root"
     if not verify_inclusion(digest, proof.leaf_index, proof.tree_size, proof.path, commitment.root):
         return "the proof does not fold to the on-chain root"
     return None
@@ -133,6 +148,22 @@ def _entry(
     name: str, digest: bytes, index: int | None, code: str | None, source: str | None, msg: str
 ) -> FileEntry:
     return FileEntry(name, digest.hex(), index, code is None, code, source, msg)
+
+
+def _membership(index: ProofIndex, digest: bytes) -> str:
+    """Suffix for a failed proof: whether the verified leaves-list holds the digest anyway.
+
+    The verdict stays with the proof as presented (docs/adr/0005); this only tells the
+    auditor whether the file itself is an anchored item.
+    """
+    if index.tree is None:
+        return ""
+    leaf = index.leaf_index(digest)
+    if leaf is None:
+        return "; the digest is not a leaf of the verified leaves-list either"
+    return (
+        f"; the digest is leaf {leaf} of the verified leaves-list (the proof fails, not the file)"
+    )
 
 
 def check_file(
@@ -147,13 +178,16 @@ def check_file(
             candidates.extend((_load(p), "proofs/") for p in index.paths_for_digest(digest))
         for proof, source in candidates:
             if isinstance(proof, str):
-                return _entry(name, digest, None, INCLUSION_PROOF_INVALID, source, proof)
+                msg = proof + _membership(index, digest)
+                return _entry(name, digest, None, INCLUSION_PROOF_INVALID, source, msg)
             if proof.digest != digest:
-                msg = "the proof given commits to a different digest"
+                msg = "the proof given commits to a different digest" + _membership(index, digest)
                 return _entry(name, digest, None, FILE_DIGEST_MISMATCH, source, msg)
             why = _holds(proof, digest, commitment)
-            code = None if why is None else INCLUSION_PROOF_INVALID
-            return _entry(name, digest, proof.leaf_index, code, source, why or "")
+            if why is None:
+                return _entry(name, digest, proof.leaf_index, None, source, "")
+            msg = why + _membership(index, digest)
+            return _entry(name, digest, proof.leaf_index, INCLUSION_PROOF_INVALID, source, msg)
         leaf = index.leaf_index(digest)
         if leaf is not None and index.tree is not None:
             tree = index.tree[1]

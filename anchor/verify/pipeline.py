@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from anchor.chain.readers import ChainReader
+from anchor.chain.readers import NETWORKS, ChainReader
+from anchor.errors import InputError
 from anchor.label309 import cbor
 from anchor.label309 import codes as c
 from anchor.label309.carriage import CarriageError, reassemble
@@ -47,15 +48,30 @@ DEFAULT_MIN_CONFIRMATIONS = 15
 HALTED_NOTE = "below the confirmation threshold: signature, content and file checks did not run"
 SUPERSEDES_NOTE = "supersedes (informational, never an invalidation): the earlier transaction"
 DISAGREE_NOTE = "providers disagree on the including block's facts; block time is not established"
+NO_FACTS_NOTE = (
+    "no provider gave the including block's facts: depth, signature, content and file "
+    "checks did not run"
+)
 
 
 @dataclass(frozen=True)
 class VerifyConfig:
-    """Run settings: network the transaction is resolved on, threshold, accepted crit extensions."""
+    """Run settings: network the transaction is resolved on, threshold, accepted crit extensions.
+
+    ``network`` is one of ``mainnet``, ``preprod``, ``preview``, ``devnet`` (InputError
+    otherwise): it fixes the wallet-address header (``0xe1`` on mainnet, ``0xe0`` on the
+    others), so an unrecognised spelling must not silently select the testnet header.
+    """
 
     network: str
     min_confirmations: int = DEFAULT_MIN_CONFIRMATIONS
     supported_critical_extensions: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if self.network not in NETWORKS:
+            raise InputError(
+                f"unknown network {self.network!r}: expected one of {', '.join(NETWORKS)}"
+            )
 
 
 @dataclass(frozen=True)
@@ -73,8 +89,10 @@ class BlockInfo:
 class Evidence:
     """Out-of-band material: content bytes per item/commitment, files to check, proof sources.
 
-    ``expect_content`` is True for a bundle run: a missing leaves-list is then reported
-    (``MERKLE_LEAVES_UNAVAILABLE``) and the commitment floor applies.
+    ``expect_content`` is True for a bundle run: the commitment floor then applies (no
+    content commitment verified → ``unverifiable``). A ``merkle[i]`` without its
+    leaves-list is reported (``MERKLE_LEAVES_UNAVAILABLE``) in every run, since this
+    verifier never fetches one (docs/adr/0005).
     """
 
     item_bytes: Mapping[int, bytes] = field(default_factory=dict)
@@ -175,23 +193,31 @@ def _report(
 
 def _run_record(
     body: bytes,
-    facts: CombinedFacts,
+    facts: CombinedFacts | None,
     config: VerifyConfig,
     evidence: Evidence,
     ctx: _Context,
+    *,
+    facts_issue: Issue | None = None,
 ) -> VerifyReport:
-    """Steps 4-7 over a bound, reassembled record body."""
+    """Steps 4-7 over a bound, reassembled record body.
+
+    ``facts`` is None when no provider gave the including block's facts (``facts_issue``
+    says so): structural validation still runs first, so a malformed record is
+    ``failed``; a sound one stops before the depth step as ``unverifiable``.
+    """
     steps: dict[str, str] = {"resolve": "ok", "bind": "ok", "reassemble": "ok"}
     structural = validate_body(
         body, supported_critical_extensions=config.supported_critical_extensions
     )
+    unavailable = [facts_issue] if facts_issue is not None else []
     if not structural.ok:
         steps["validate"] = "failed"
         why = "the record failed structural validation"
         return _report(
             ctx,
             config,
-            structural.issues,
+            [*structural.issues, *unavailable],
             facts=facts,
             body=body,
             files=_not_checked(evidence.files, why),
@@ -202,12 +228,25 @@ def _run_record(
     issues: list[Issue] = list(structural.issues)
     notes: list[str] = []
     ext = structural.extension_keys
-    if facts.disagreements:
-        notes.append(DISAGREE_NOTE)
     record = cbor.decode(body)
     prior = record.get("supersedes")
     if isinstance(prior, bytes):
         notes.append(f"{SUPERSEDES_NOTE} {prior.hex()} was not looked up")
+    if facts is None:
+        steps["confirmations"] = "unavailable"
+        notes.append(NO_FACTS_NOTE)
+        return _report(
+            ctx,
+            config,
+            [*issues, *(unavailable or [make_issue(c.PROVIDER_UNAVAILABLE, NO_FACTS_NOTE)])],
+            body=body,
+            notes=tuple(notes),
+            files=_not_checked(evidence.files, NO_FACTS_NOTE),
+            steps=steps,
+            extension_keys=ext,
+        )
+    if facts.disagreements:
+        notes.append(DISAGREE_NOTE)
     depth = facts.depth if facts.depth is not None else 0
     if depth < config.min_confirmations:
         steps["confirmations"] = "pending"
@@ -248,8 +287,7 @@ def _run_record(
     files_ok = any(f.inclusion_ok for f in files)
     issues.extend(content.issues)
     verified = content.any_checked or files_ok
-    if evidence.expect_content:
-        issues.extend(leaves_unavailable(content.missing_leaves, verified=verified))
+    issues.extend(leaves_unavailable(content.missing_leaves, verified=verified))
     steps["content"] = "checked" if content.any_checked else "not_checked"
     steps["files"] = "ok" if all(f.inclusion_ok for f in files) else "failed"
     floor_unmet = evidence.expect_content and not verified
@@ -278,24 +316,26 @@ def _after_resolution(
     ctx: _Context,
 ) -> VerifyReport:
     steps = {"resolve": "ok"}
-    if resolution.issue is not None or resolution.bound is None:
+    bound = resolution.bound
+    if bound is None:
         issue = resolution.issue or make_issue(c.PROVIDER_UNAVAILABLE, "no transaction")
         steps["resolve"] = "failed"
         return _report(
             ctx, config, [issue], files=_not_checked(evidence.files, "no record"), steps=steps
         )
-    bound = resolution.bound
+    observations = list(facts_override) if facts_override else list(resolution.observations)
+    facts_issue = None
+    if not observations:
+        facts_issue = resolution.issue or make_issue(c.PROVIDER_UNAVAILABLE, NO_FACTS_NOTE)
     if isinstance(bound, BindFailed):
         steps.update(bind="ok", reassemble="failed")
-        issue = make_issue(bound.code, bound.reason)
+        issues = [make_issue(bound.code, bound.reason)]
+        issues += [facts_issue] if facts_issue is not None else []
         return _report(
-            ctx, config, [issue], files=_not_checked(evidence.files, "no record"), steps=steps
+            ctx, config, issues, files=_not_checked(evidence.files, "no record"), steps=steps
         )
-    observations = list(facts_override) if facts_override else list(resolution.observations)
-    if not observations:
-        issue = make_issue(c.PROVIDER_UNAVAILABLE, "no block facts for the transaction")
-        return _report(ctx, config, [issue], body=bound.record_body, steps=steps)
-    return _run_record(bound.record_body, combine(observations), config, evidence, ctx)
+    facts = combine(observations) if observations else None
+    return _run_record(bound.record_body, facts, config, evidence, ctx, facts_issue=facts_issue)
 
 
 def verify_tx(

@@ -7,8 +7,12 @@ discarded and the next provider is tried. "Unknown transaction" is not
 authoritative, so every provider is tried before ``TX_NOT_FOUND``; when none gave a
 usable answer the result is ``PROVIDER_UNAVAILABLE``; when every answer failed the
 binding, ``TX_INTEGRITY_MISMATCH``. A deny-list refusal is terminal
-(``SERVICE_INDEPENDENCE_VIOLATION``). Block facts are then asked of every provider so
-they can be compared.
+(``SERVICE_INDEPENDENCE_VIOLATION``). Block facts are then asked of every provider
+whose answer was not discarded (a provider that served bytes failing the binding is
+not trusted for facts either; Koios even serves both in one response), so they can be
+compared. When no provider gives them, the bound record is still returned with a
+``PROVIDER_UNAVAILABLE`` issue: structural validation precedes the depth check, so a
+malformed record is ``failed`` whatever the block facts.
 
 Offline, :func:`bind_offline` binds given transaction bytes the same way.
 
@@ -56,7 +60,9 @@ class Resolution:
 
     ``bound`` is the binding result of the surviving response (``BindOk``, or a
     ``BindFailed`` whose code is record-attributable: METADATA_NOT_FOUND or a carriage
-    code). When nothing survived, ``bound`` is None and ``issue`` says why.
+    code). When nothing survived, ``bound`` is None and ``issue`` says why. When a
+    response survived but no provider gave block facts, ``bound`` is set, ``observations``
+    is empty and ``issue`` is ``PROVIDER_UNAVAILABLE``.
     """
 
     tx_hash: str
@@ -98,7 +104,8 @@ def resolve_online(tx_hash: str, readers: Sequence[ChainReader]) -> Resolution:
     attempts: list[Attempt] = []
     survivor: BindOutcome | None = None
     tx_bytes: bytes | None = None
-    for reader in readers:
+    discarded: set[int] = set()
+    for position, reader in enumerate(readers):
         try:
             raw = reader.fetch_tx_cbor(tx_hash)
         except TxUnknown as exc:
@@ -115,6 +122,7 @@ def resolve_online(tx_hash: str, readers: Sequence[ChainReader]) -> Resolution:
         outcome = bind_bytes(requested, raw)
         if isinstance(outcome, BindFailed) and outcome.code == c.TX_INTEGRITY_MISMATCH:
             attempts.append(Attempt(reader.name, "fetch", "integrity-mismatch", outcome.reason))
+            discarded.add(position)
             continue
         attempts.append(Attempt(reader.name, "fetch", "bound"))
         survivor, tx_bytes = outcome, raw
@@ -131,7 +139,11 @@ def resolve_online(tx_hash: str, readers: Sequence[ChainReader]) -> Resolution:
             issue = make_issue(c.PROVIDER_UNAVAILABLE, "no provider gave a usable answer")
         return Resolution(tx_hash, None, issue, tuple(attempts))
     observations: list[Observation] = []
-    for reader in readers:
+    for position, reader in enumerate(readers):
+        if position in discarded:
+            why = "its transaction bytes failed the binding; its block facts are not used"
+            attempts.append(Attempt(reader.name, "block-facts", "skipped", why))
+            continue
         try:
             facts = reader.tx_block_facts(tx_hash)
             if facts is None:
@@ -150,7 +162,7 @@ def resolve_online(tx_hash: str, readers: Sequence[ChainReader]) -> Resolution:
         observations.append(Observation.from_block_facts(reader.name, facts, tip))
     if not observations:
         issue = make_issue(c.PROVIDER_UNAVAILABLE, "no provider gave the including block's facts")
-        return Resolution(tx_hash, None, issue, tuple(attempts), tx_bytes=tx_bytes)
+        return Resolution(tx_hash, survivor, issue, tuple(attempts), tx_bytes=tx_bytes)
     return Resolution(
         tx_hash, survivor, None, tuple(attempts), tuple(observations), tx_bytes=tx_bytes
     )

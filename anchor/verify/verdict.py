@@ -6,7 +6,9 @@ decides a verdict, and nothing is softened to make a record pass):
 1. resolution or binding failure (``TX_NOT_FOUND``, ``PROVIDER_UNAVAILABLE``,
    ``TX_INTEGRITY_MISMATCH``) → ``unverifiable``: there is no record;
 2. carriage, metadata or structural failure (Part A and carriage codes,
-   ``METADATA_NOT_FOUND``) → ``failed``;
+   ``METADATA_NOT_FOUND``) → ``failed``. These codes only arise from a bound
+   transaction; next to ``PROVIDER_UNAVAILABLE`` (its block facts could not be had)
+   they still win, because validation precedes the depth step;
 3. ``INSUFFICIENT_CONFIRMATIONS`` present → ``pending``;
 4. any record-attributable error → ``failed`` (integrity beats availability);
    our per-file codes that prove a file is not the anchored item count here;
@@ -64,10 +66,14 @@ def decide(
     errors = {i.code for i in all_issues if i.severity == "error"}
     present = {i.code for i in all_issues}
     files = {code for code in file_codes if code}
-    if errors & RESOLUTION_CODES:
-        return "unverifiable"
+    # Structural codes exist only once a transaction was resolved and bound, so they
+    # can meet a resolution code only when the bound record's block facts were
+    # unavailable (PROVIDER_UNAVAILABLE): validation precedes the depth step, the
+    # record is provably malformed, hence ``failed``.
     if errors & STRUCTURAL_CODES:
         return "failed"
+    if errors & RESOLUTION_CODES:
+        return "unverifiable"
     if c.INSUFFICIENT_CONFIRMATIONS in present:
         return "pending"
     if errors & RECORD_ATTRIBUTABLE_CODES or files & FILE_FAILED_CODES:

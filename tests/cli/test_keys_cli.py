@@ -178,3 +178,127 @@ def test_keys_show_bad_seed_file_never_echoes_it(
     assert "SEED_STRING_BAD_CHECKSUM" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     _secrets_absent(result, broken, broken[11:40], PAYMENT_SEED.hex())
+
+
+# --- keys show reads the keys exactly as publish does; refusals are one line ----------------
+
+
+def _one_error(result: Any) -> str:
+    assert (result.exit_code, result.stdout) == (4, ""), result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    line: str = lines[0]
+    return line
+
+
+def test_keys_show_from_flags_and_environment_matches_the_directory(
+    run_cli: Callable[..., Any], key_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ANCHOR_IDENTITY_SEED", raising=False)
+    monkeypatch.delenv("ANCHOR_PAYMENT_SKEY", raising=False)
+    expected = run_cli(["keys", "show", key_dir, "--network", "preprod"])
+    assert expected.exit_code == 0, expected.stderr
+    seed, skey = key_dir / "identity.seed", key_dir / "payment.skey"
+    from_flags = run_cli(
+        ["keys", "show", "--network", "preprod", "--identity-seed", seed, "--payment-key", skey]
+    )
+    assert (from_flags.exit_code, from_flags.stdout, from_flags.stderr) == (
+        0,
+        expected.stdout,
+        "",
+    )
+    monkeypatch.setenv("ANCHOR_IDENTITY_SEED", ZERO_SEED_STRING)
+    monkeypatch.setenv("ANCHOR_PAYMENT_SKEY", CLI_SKEY)
+    monkeypatch.setenv("ANCHOR_NETWORK", "preprod")
+    from_env = run_cli(["keys", "show"])
+    assert (from_env.exit_code, from_env.stdout, from_env.stderr) == (0, expected.stdout, "")
+    _secrets_absent(from_env, ZERO_SEED_STRING, PAYMENT_SEED.hex())
+
+
+def test_keys_show_payment_key_only_notes_the_missing_seed(
+    run_cli: Callable[..., Any], key_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ANCHOR_IDENTITY_SEED", raising=False)
+    vkey_hex, key_hash_hex, address = _expected_address("preview")
+    r = run_cli(["keys", "show", "--payment-key", key_dir / "payment.skey", "--network", "preview"])
+    assert r.exit_code == 0
+    assert r.stdout == (
+        f"payment verification key: {vkey_hex}\n"
+        f"payment key hash: {key_hash_hex}\n"
+        f"payment address (preview): {address}\n"
+    )
+    assert r.stderr == "no identity seed: records would be published unsigned (--unsigned)\n"
+    quiet = run_cli(
+        ["keys", "show", "--payment-key", key_dir / "payment.skey", "--network", "preview", "-q"]
+    )
+    assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, r.stdout, "")
+
+
+def test_keys_show_refusals(
+    run_cli: Callable[..., Any], key_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("ANCHOR_IDENTITY_SEED", "ANCHOR_PAYMENT_SKEY", "ANCHOR_NETWORK"):
+        monkeypatch.delenv(name, raising=False)
+    assert _one_error(run_cli(["keys", "show", key_dir])) == (
+        "error: which network? pass --network devnet|preview|preprod|mainnet "
+        "(or set ANCHOR_NETWORK)"
+    )
+    assert _one_error(run_cli(["keys", "show", "--network", "preview"])) == (
+        "error: no keys to show: pass KEY_DIR, or --identity-seed FILE / --payment-key FILE, "
+        "or set ANCHOR_IDENTITY_SEED / ANCHOR_PAYMENT_SKEY"
+    )
+    both = ["keys", "show", key_dir, "--payment-key", key_dir / "payment.skey"]
+    assert _one_error(run_cli([*both, "--network", "preview"])) == (
+        "error: give either KEY_DIR or --identity-seed/--payment-key, not both"
+    )
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert _one_error(run_cli(["keys", "show", empty, "--network", "preview"])) == (
+        f"error: {empty} holds neither identity.seed nor payment.skey"
+    )
+
+
+def test_keys_show_corrupted_signing_key(run_cli: Callable[..., Any], key_dir: Path) -> None:
+    skey = key_dir / "payment.skey"
+    skey.write_text(CLI_SKEY.replace('"cborHex": "5820', '"cborHex": "58'))
+    r = run_cli(["keys", "show", key_dir, "--network", "preview"])
+    assert _one_error(r) == f"error: {skey}: cborHex is not a CBOR byte string in hex"
+    _secrets_absent(r, PAYMENT_SEED.hex(), ZERO_SEED_STRING)
+    skey.write_bytes(b"\xff\xfe garbage")
+    r = run_cli(["keys", "show", key_dir, "--network", "preview"])
+    # one line, exit 4; the reason's wording belongs to anchor.chain.keys
+    assert _one_error(r).startswith(f"error: cannot read payment signing key {skey}: ")
+
+
+def test_keys_new_refuses_when_any_file_exists_and_writes_nothing(
+    run_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    out = tmp_path / "partial"
+    out.mkdir()
+    (out / "payment.vkey").write_text("left from an earlier run")
+    r = run_cli(["keys", "new", "--output", out])
+    assert _one_error(r) == f"error: refusing to overwrite existing file {out / 'payment.vkey'}"
+    assert sorted(p.name for p in out.iterdir()) == ["payment.vkey"]
+
+
+def test_keys_new_output_alias_and_quiet(run_cli: Callable[..., Any], tmp_path: Path) -> None:
+    r = run_cli(["keys", "new", "--output", tmp_path / "q", "-q"])
+    assert r.exit_code == 0 and r.stderr == ""
+    assert [line.split(": ")[0] for line in r.stdout.splitlines()] == [
+        "identity public key",
+        "payment key hash",
+    ]
+    assert sorted(p.name for p in (tmp_path / "q").iterdir()) == [
+        "identity.seed",
+        "payment.skey",
+        "payment.vkey",
+    ]
+
+
+def test_keys_help_has_examples(run_cli: Callable[..., Any]) -> None:
+    for command in ("new", "show"):
+        r = run_cli(["keys", command, "--help"])
+        assert r.exit_code == 0 and "  Examples:\n" in r.stdout
+    assert "    anchor keys show --payment-key keys/payment.skey --network preview\n" in (
+        run_cli(["keys", "show", "--help"]).stdout
+    )

@@ -331,3 +331,66 @@ def test_merkle_help_lists_the_commands(run_cli: Run) -> None:
     assert r.exit_code == 0
     for command in ("root", "proof", "verify", "build"):
         assert command in r.stdout
+
+
+# --- --json for verify; build refuses conflicting flags and never half-writes --------------
+
+
+def test_verify_json_valid_and_failed(run_cli: Run) -> None:
+    path = [p.hex() for p in TREE.proof(3)]
+    r = run_cli([*verify_args(3), *path, "--json"])
+    assert (r.exit_code, r.stderr) == (0, "")
+    assert json.loads(r.stdout) == {
+        "valid": True,
+        "index": 3,
+        "tree_size": 7,
+        "root": ROOT,
+        "reason": None,
+    }
+    r = run_cli([*verify_args(3), *path[:1], "--json"])
+    assert (r.exit_code, r.stderr) == (1, "")
+    assert json.loads(r.stdout) == {
+        "valid": False,
+        "index": 3,
+        "tree_size": 7,
+        "root": ROOT,
+        "reason": "the proof has 1 hashes; leaf 3 of a 7-leaf tree needs 3",
+    }
+    assert len(r.stdout.splitlines()) == 1
+
+
+def test_build_conflicting_leaf_alg_flags_exit_4(run_cli: Run, tmp_path: Path) -> None:
+    src = tmp_path / "leaves.txt"
+    src.write_text(LEAVES[0].hex() + "\n")
+    out = tmp_path / "out.cbor"
+    r = run_cli(["merkle", "build", src, "-o", out, "--leaf-alg", "x", "--no-leaf-alg"])
+    assert (r.exit_code, r.stdout) == (4, "")
+    assert one_line(r.stderr) == "error: --leaf-alg and --no-leaf-alg exclude each other"
+    assert not out.exists()
+
+
+def test_build_bad_input_leaves_the_existing_output_untouched(run_cli: Run, tmp_path: Path) -> None:
+    out = tmp_path / "leaves.cbor"
+    out.write_bytes(b"the previous document")
+    src = tmp_path / "leaves.txt"
+    src.write_text(LEAVES[0].hex() + "\nnot hex\n")
+    r = run_cli(["merkle", "build", src, "-o", out])
+    assert (r.exit_code, one_line(r.stderr)) == (4, f"error: {src} line 2: not hex")
+    assert out.read_bytes() == b"the previous document"
+    src.write_text("".join(leaf.hex() + "\n" for leaf in LEAVES))
+    r = run_cli(["merkle", "build", src, "-o", out, "-q"])
+    assert (r.exit_code, r.stdout, r.stderr) == (0, f"7 leaves, root {ROOT}\n", "")
+    assert out.read_bytes() == encode_leaves_list(LEAVES)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["leaves.cbor", "leaves.txt"]
+
+
+def test_build_output_is_checked_before_reading_the_input(run_cli: Run, tmp_path: Path) -> None:
+    r = run_cli(["merkle", "build", tmp_path / "missing.txt", "-o", tmp_path])
+    assert (r.exit_code, r.stdout) == (4, "")
+    assert one_line(r.stderr) == f"error: cannot write {tmp_path} (--output): it is a directory"
+
+
+def test_merkle_help_has_examples(run_cli: Run) -> None:
+    for command in ("root", "proof", "verify", "build"):
+        r = run_cli(["merkle", command, "--help"])
+        assert r.exit_code == 0 and "  Examples:\n    anchor merkle " + command in r.stdout

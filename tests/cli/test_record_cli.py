@@ -194,3 +194,79 @@ def test_inspect_carriage_forms(run_cli: Run, tmp_path: Path) -> None:
     broken.write_bytes(b"\xa1")
     res = run_cli(["record", "inspect", str(broken)])
     assert res.exit_code == 4 and "MALFORMED_CBOR" in res.stderr
+
+
+# --- inspect a whole transaction; the same network names as every other command ------------
+
+
+def _signed_tx(tmp_path: Path) -> tuple[Path, str, bytes]:
+    from tests.unit.verify.kit import aux_data, make_tx_from_aux, sign_body
+
+    body = sign_body(cbor.encode(record()))
+    tx_hash, tx = make_tx_from_aux(aux_data(body))
+    path = tmp_path / "tx.cbor"
+    path.write_bytes(tx)
+    return path, tx_hash, body
+
+
+def test_inspect_a_whole_transaction(run_cli: Run, tmp_path: Path) -> None:
+    path, tx_hash, body = _signed_tx(tmp_path)
+    res = run_cli(["record", "inspect", "--tx", "--json", "--network", "preprod", str(path)])
+    assert (res.exit_code, res.stderr) == (0, "")
+    doc = json.loads(res.stdout)
+    assert (doc["file"], doc["tx_hash"], doc["size"], doc["valid"]) == (
+        str(path),
+        tx_hash,
+        len(body),
+        True,
+    )
+    assert [(s["verified"], s["code"]) for s in doc["record"]["sigs"]] == [(True, None)]
+    human = run_cli(["record", "inspect", "--tx", str(path)])
+    assert human.exit_code == 0
+    assert human.stdout.splitlines()[:2] == [
+        f"{path}: Label 309 record body, {len(body)} bytes",
+        f"  carried by transaction {tx_hash}",
+    ]
+
+
+def test_inspect_tx_refusals(run_cli: Run, tmp_path: Path) -> None:
+    from tests.unit.verify.kit import make_tx_from_aux
+
+    body_only = tmp_path / "record.cbor"
+    body_only.write_bytes(cbor.encode(record()))
+    res = run_cli(["record", "inspect", "--tx", str(body_only)])
+    assert (res.exit_code, res.stdout, res.stderr) == (
+        4,
+        "",
+        "error: TX_INTEGRITY_MISMATCH: transaction is not a CBOR array\n",
+    )
+    bare = tmp_path / "bare.cbor"
+    bare.write_bytes(make_tx_from_aux(None)[1])
+    res = run_cli(["record", "inspect", "--tx", str(bare)])
+    assert (res.exit_code, res.stderr) == (
+        4,
+        "error: the transaction has no auxiliary data (no label 309 record)\n",
+    )
+    res = run_cli(["record", "inspect", "--tx", "--aux-data", str(bare)])
+    assert (res.exit_code, res.stderr) == (
+        4,
+        "error: --aux-data, --tx: give only one input form\n",
+    )
+
+
+@pytest.mark.parametrize("network", ["mainnet", "preprod", "preview", "devnet", "testnet"])
+def test_inspect_network_takes_every_network_name(
+    run_cli: Run, tmp_path: Path, network: str
+) -> None:
+    """Used to accept only mainnet|testnet, unlike every other command's --network."""
+    path, _, _ = _signed_tx(tmp_path)
+    res = run_cli(["record", "inspect", "--tx", "--json", "--network", network, str(path)])
+    assert res.exit_code == 0, res.stderr
+    # an in-signature kid signature does not depend on the network
+    assert [s["verified"] for s in json.loads(res.stdout)["record"]["sigs"]] == [True]
+
+
+def test_record_help_has_examples(run_cli: Run) -> None:
+    for command in ("validate", "inspect"):
+        r = run_cli(["record", command, "--help"])
+        assert r.exit_code == 0 and "  Examples:\n    anchor record " + command in r.stdout

@@ -195,6 +195,8 @@ def test_devnet_threshold_defaults_to_one(run_cli: Run, pub: Published, tmp_path
         1,
         1,
     )
+    # the same depth on preprod is below the default threshold of 15
+    facts.write_bytes(chain_facts(pub.tx_hash, observation(tip=1000), network="preprod"))
     r = run_cli([*base, "--network", "preprod"])
     assert (r.exit_code, json.loads(r.stdout)["verdict"]) == (3, "pending")
 
@@ -419,3 +421,276 @@ def test_help_lists_the_verify_options(run_cli: Run) -> None:
         "--json",
     ):
         assert flag in r.stdout
+
+
+# --- input that cannot give a meaningful verdict is refused first (exit 4, one line) --------
+
+
+def _one_error(r: Any) -> str:
+    """The single ``error: ...`` line of a refused run (nothing on stdout)."""
+    assert (r.exit_code, r.stdout) == (4, ""), r.stderr
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), r.stderr
+    line: str = lines[0]
+    return line
+
+
+NOTHING_TO_VERIFY = (
+    "error: nothing to verify against: pass --bundle DIR (offline), --tx-hash HASH --network NET "
+    "(online), or --tx FILE --chain-facts FILE --network NET"
+)
+
+
+def test_nothing_to_verify_against(run_cli: Run, pub: Published) -> None:
+    assert _one_error(run_cli(["verify"])) == NOTHING_TO_VERIFY
+    assert _one_error(run_cli(["verify", str(pub.file("README.txt"))])) == NOTHING_TO_VERIFY
+    # used to be "which network? ..." whatever was actually missing
+    assert (
+        _one_error(run_cli(["verify", str(pub.file("README.txt")), "--network", "preprod"]))
+        == NOTHING_TO_VERIFY
+    )
+
+
+def test_a_folder_that_is_not_a_bundle(run_cli: Run, pub: Published, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = run_cli(["verify", str(pub.file("README.txt")), "--bundle", str(empty)])
+    assert _one_error(r) == (
+        f"error: {empty} is not an evidence bundle (none of manifest.json, leaves.cbor, proofs, "
+        "tx.cbor, anchor.json) (make one with `anchor collect`)"
+    )
+
+
+def test_a_bundle_that_was_never_published(run_cli: Run, pub: Published, tmp_path: Path) -> None:
+    collected = tmp_path / "collected"
+    collected.mkdir()
+    for name in ("manifest.json", "leaves.cbor"):
+        (collected / name).write_bytes((pub.bundle / name).read_bytes())
+    r = run_cli(["verify", str(pub.file("README.txt")), "--bundle", str(collected)])
+    assert _one_error(r) == (
+        f"error: {collected} has not been published (no anchor.json or tx.cbor) "
+        f"(run `anchor publish {collected}`, or pass --tx-hash HASH --network NET to check it "
+        "against a transaction online)"
+    )
+
+
+def test_a_directory_with_no_files_is_not_a_valid_verification(
+    run_cli: Run, pub: Published, tmp_path: Path
+) -> None:
+    """An empty directory argument used to give VALID (exit 0) with no file checked at all."""
+    empty = tmp_path / "nothing-here"
+    empty.mkdir()
+    r = run_cli(["verify", str(pub.file("README.txt")), str(empty), "--bundle", str(pub.bundle)])
+    assert _one_error(r) == f"error: {empty}: no files to verify in it"
+
+
+def test_network_contradicting_the_block_facts(run_cli: Run, pub: Published) -> None:
+    """Facts observed on preprod must not vouch for a 'mainnet' verdict (it used to say VALID)."""
+    r = run_cli(
+        ["verify", str(pub.file("README.txt")), "--bundle", str(pub.bundle), "--network", "mainnet"]
+    )
+    facts = pub.bundle / "chain-facts.json"
+    assert _one_error(r) == (
+        f"error: --network mainnet contradicts {facts}, which holds block facts from preprod "
+        "(pass --network preprod, or verify online against mainnet providers)"
+    )
+    same = run_cli(
+        ["verify", str(pub.file("README.txt")), "--bundle", str(pub.bundle), "--network", "preprod"]
+    )
+    assert same.exit_code == 0, same.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            ["--online", "--tx", "tx.cbor"],
+            "error: --tx (offline transaction bytes) cannot be combined with online checks",
+        ),
+        (
+            ["--provider", "koios", "--tx", "tx.cbor"],
+            "error: --tx (offline transaction bytes) cannot be combined with online checks",
+        ),
+        (
+            ["--provider-url", "http://127.0.0.1:9/api/v0", "--chain-facts", "f.json"],
+            "error: --chain-facts (offline block facts) cannot be combined with online checks",
+        ),
+        (
+            ["--provider", "koios=ftp://example.org/api/v1"],
+            "error: provider koios: the URL must start with http:// or https:// "
+            "(the full API root, e.g. http://127.0.0.1:8090/api/v0)",
+        ),
+        (
+            ["--provider-url", "127.0.0.1:8090/api/v0"],
+            "error: provider blockfrost: the URL must start with http:// or https:// "
+            "(the full API root, e.g. http://127.0.0.1:8090/api/v0)",
+        ),
+    ],
+)
+def test_conflicting_or_malformed_provider_flags(
+    run_cli: Run, pub: Published, extra: list[str], message: str
+) -> None:
+    r = run_cli(["verify", str(pub.file("README.txt")), "--bundle", str(pub.bundle), *extra])
+    assert _one_error(r) == message
+
+
+def test_provider_flags_imply_online(
+    run_cli: Run, pub: Published, loopback_chain: tuple[str, FakeChain]
+) -> None:
+    """README's cross-check used to run offline silently, ignoring --provider."""
+    url, chain = loopback_chain
+    r = run_cli(
+        [
+            "verify",
+            str(pub.file("README.txt")),
+            "--bundle",
+            str(pub.bundle),
+            "--provider",
+            f"blockfrost={url}/bf",
+            "--json",
+            "-q",
+        ]
+    )
+    doc = json.loads(r.stdout)
+    assert (r.exit_code, doc["verdict"], doc["mode"], r.stderr) == (0, "valid", "online", "")
+    assert [e["status"] for e in doc["auditTrail"]] == [200, 200, 200]
+    assert len(chain.log) == 3
+
+
+def test_report_destination_is_checked_before_verifying(
+    run_cli: Run, pub: Published, tmp_path: Path
+) -> None:
+    readme = str(pub.file("README.txt"))
+    missing = tmp_path / "no" / "report.json"
+    r = run_cli(["verify", readme, "--bundle", str(pub.bundle), "--report", str(missing)])
+    assert _one_error(r) == (
+        f"error: cannot write {missing} (--report): folder {missing.parent} does not exist"
+    )
+    r = run_cli(["verify", readme, "--bundle", str(pub.bundle), "--report", str(tmp_path)])
+    assert _one_error(r) == f"error: cannot write {tmp_path} (--report): it is a directory"
+
+
+def test_report_replaces_an_old_one_atomically(
+    run_cli: Run, pub: Published, tmp_path: Path
+) -> None:
+    folder = tmp_path / "audit"
+    folder.mkdir()
+    out = folder / "report.json"
+    out.write_text("old report")
+    r = run_cli(
+        ["verify", str(pub.file("README.txt")), "--bundle", str(pub.bundle), "--report", str(out)]
+    )
+    assert r.exit_code == 0, r.stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["report.json"]  # no temporary left
+    text = out.read_text()
+    assert text.endswith("}\n") and json.loads(text)["verdict"] == "valid"
+    json_run = run_cli(
+        ["verify", str(pub.file("README.txt")), "--bundle", str(pub.bundle), "--json"]
+    )
+    assert json.loads(json_run.stdout)["files"] == json.loads(text)["files"]
+
+
+def test_summary_hints_how_to_prove_a_file_without_a_proof(run_cli: Run, pub: Published) -> None:
+    r = run_cli(
+        [
+            "verify",
+            str(pub.file("README.txt")),
+            "--tx",
+            str(pub.bundle / "tx.cbor"),
+            "--chain-facts",
+            str(pub.bundle / "chain-facts.json"),
+            "--network",
+            "preprod",
+        ]
+    )
+    assert r.exit_code == 2
+    assert "FILE_PROOF_UNAVAILABLE" in r.stderr
+    assert r.stderr.endswith(
+        "hint: 1 file(s) had no inclusion proof; pass the release's bundle (--bundle DIR) "
+        "or the file's proof (--proof FILE)\n"
+    )
+
+
+def test_help_shows_offline_and_online_examples(run_cli: Run) -> None:
+    r = run_cli(["verify", "--help"])
+    assert r.exit_code == 0
+    assert "  Examples:\n" in r.stdout
+    assert "    anchor verify dist/app-1.2.3.tar.gz --bundle evidence/\n" in r.stdout
+    assert (
+        "    anchor verify dist/app-1.2.3.tar.gz --bundle evidence/ --online --provider koios\n"
+        in r.stdout
+    )
+    for metavar in ("--bundle DIR", "--tx-hash HASH", "--provider NAME[=URL]", "--report FILE"):
+        assert metavar in r.stdout
+
+
+# --- the small kits an auditor may keep instead of the whole bundle --------------------------
+
+
+def test_kit_file_and_leaves_list_with_the_tx_hash(
+    run_cli: Run, pub: Published, loopback_chain: tuple[str, FakeChain], tmp_path: Path
+) -> None:
+    url, _ = loopback_chain
+    kit = tmp_path / "kit"
+    kit.mkdir()
+    (kit / "leaves.cbor").write_bytes((pub.bundle / "leaves.cbor").read_bytes())
+    r = run_cli(
+        [
+            "verify", str(pub.file("README.txt")), "--bundle", str(kit),
+            "--tx-hash", pub.tx_hash, "--network", "preprod",
+            "--provider", f"blockfrost={url}/bf", "--json", "-q",
+        ]
+    )  # fmt: skip
+    doc = json.loads(r.stdout)
+    assert (r.exit_code, doc["verdict"], doc["mode"]) == (0, "valid", "online")
+    assert (doc["merkle"], doc["items"]) == (
+        [{"contentCheck": "checked"}],
+        [{"contentCheck": "not_checked"}],
+    )
+    assert [(f["leaf_index"], f["inclusion_ok"]) for f in doc["files"]] == [(0, True)]
+
+
+def test_kit_file_and_published_proof_alone(
+    run_cli: Run, pub: Published, loopback_chain: tuple[str, FakeChain], tmp_path: Path
+) -> None:
+    """A published proof names its network and transaction, so nothing else is needed."""
+    from anchor.merkle.prooffile import ProofFile
+
+    url, _ = loopback_chain
+    collected = pub.bundle / "proofs" / "README.txt.proof.json"
+    anchored = ProofFile.from_json_bytes(collected.read_bytes()).with_anchor(
+        network="preprod", tx_hash=bytes.fromhex(pub.tx_hash)
+    )
+    proof = tmp_path / "README.txt.proof.json"
+    proof.write_bytes(anchored.to_json_bytes())
+    readme = str(pub.file("README.txt"))
+    r = run_cli(
+        ["verify", readme, "--proof", str(proof), "--provider", f"koios={url}/koios", "--json"]
+    )
+    doc = json.loads(r.stdout)
+    assert (r.exit_code, doc["verdict"], doc["network"], doc["tx_hash"]) == (
+        0,
+        "valid",
+        "cardano:preprod",
+        pub.tx_hash,
+    )
+    assert doc["files"][0]["proofSource"] == "--proof"
+    # a collect-time proof names no transaction: say so instead of "nothing to verify against"
+    r = run_cli(["verify", readme, "--proof", str(collected)])
+    assert _one_error(r) == (
+        f"error: {collected} names no transaction (a proof from before publish): "
+        "pass --tx-hash HASH --network NET, or the published bundle (--bundle DIR)"
+    )
+
+
+def test_unreadable_or_malformed_proof_is_named(
+    run_cli: Run, pub: Published, tmp_path: Path
+) -> None:
+    readme = str(pub.file("README.txt"))
+    garbage = tmp_path / "garbage.json"
+    garbage.write_bytes(b"\xff\x00 not json")
+    r = run_cli(["verify", readme, "--bundle", str(pub.bundle), "--proof", str(garbage)])
+    assert _one_error(r) == f"error: {garbage}: proof file: JSON is not UTF-8 (byte 0)"
+    # a directory used to be reported as "names no transaction"
+    r = run_cli(["verify", readme, "--proof", str(tmp_path)])
+    assert _one_error(r) == f"error: cannot read {tmp_path}: Is a directory"

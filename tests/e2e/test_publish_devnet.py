@@ -200,7 +200,11 @@ def test_bad_input_exit_4(
 
 
 def test_not_a_bundle_and_missing_key_exit_4(
-    tmp_path: Path, keys: Path, run_cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    keys: Path,
+    bundle: Path,
+    run_cli: Callable[..., CliResult],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("ANCHOR_PAYMENT_SKEY", raising=False)
     empty = tmp_path / "empty"
@@ -208,6 +212,8 @@ def test_not_a_bundle_and_missing_key_exit_4(
     r = run_cli(publish_args(empty, keys, DEAD, "--dry-run"))
     assert r.exit_code == 4
     assert "is not an evidence bundle: manifest.json is missing" in r.stderr
-    r = run_cli(["publish", str(empty), "--unsigned"])
+    # The bundle is checked before the keys (anchor/cli/publish.py), so the missing
+    # payment key is reported for a real bundle.
+    r = run_cli(["publish", str(bundle), "--unsigned"])
     assert r.exit_code == 4
     assert "ANCHOR_PAYMENT_SKEY" in r.stderr

@@ -113,6 +113,11 @@ def test_proof_sibling_flipped(run_cli: Callable[..., Any], pub: Published) -> N
         "failed",
         "INCLUSION_PROOF_INVALID",
     )
+    # The altered proof decides (ADR 0005); the message still tells the auditor the file
+    # itself is an anchored item according to the verified leaves-list.
+    assert report["files"][0]["message"].endswith(
+        "the digest is leaf 2 of the verified leaves-list (the proof fails, not the file)"
+    )
 
 
 def test_proof_index_changed(run_cli: Callable[..., Any], pub: Published) -> None:
@@ -133,6 +138,22 @@ def test_proof_tree_size_changed(run_cli: Callable[..., Any], pub: Published) ->
         "failed",
         "INCLUSION_PROOF_INVALID",
     )
+
+
+def test_proof_root_field_changed(run_cli: Callable[..., Any], pub: Published) -> None:
+    """The sibling path still folds to the on-chain root, but the proof file states another
+    root: it is not the proof that was published (ADR 0005: a proof is used as presented,
+    and an inconsistent one is reported even though leaves.cbor would prove the file)."""
+    root = pub.root.hex()
+    other = root[:-1] + ("0" if root[-1] != "0" else "1")
+    replace_once(proof_path(pub), f'"root":"{root}"'.encode(), f'"root":"{other}"'.encode())
+    code, report = verify(run_cli, pub)
+    assert (code, report["verdict"], report["files"][0]["code"]) == (
+        1,
+        "failed",
+        "INCLUSION_PROOF_INVALID",
+    )
+    assert "root" in report["files"][0]["message"]
 
 
 def test_leaves_list_byte_flipped(run_cli: Callable[..., Any], pub: Published) -> None:

@@ -23,8 +23,9 @@ class FakeChain:
     """Scripted Blockfrost + Koios server behind one HttpClient.
 
     ``txs`` maps tx hash -> raw CBOR served; ``behaviour`` maps a base URL to one of
-    ``"ok"``, ``"down"`` (transport error), ``"404"``, ``"500"``, ``"302"``, or
-    ``"tamper"`` (flip the last byte of the CBOR it serves).
+    ``"ok"``, ``"down"`` (transport error), ``"404"``, ``"500"``, ``"302"``,
+    ``"tamper"`` (flip the last byte of the CBOR it serves), or ``"nofacts"`` (serve the
+    CBOR but fail every block-facts and tip request with HTTP 500).
     """
 
     txs: dict[str, bytes] = field(default_factory=dict)
@@ -55,6 +56,9 @@ class FakeChain:
         if mode in ("404", "500", "302"):
             return HttpResponse(int(mode), b'{"status_code":' + mode.encode() + b"}")
         path = url[len(base) :]
+        serves_cbor = path == "/tx_cbor" if base == KOIOS else path.endswith("/cbor")
+        if mode == "nofacts" and not serves_cbor:
+            return HttpResponse(500, b'{"status_code":500}')
         if base == BF:
             return self._blockfrost(path, mode)
         return self._koios(path, json, mode)
@@ -110,6 +114,8 @@ class FakeChain:
                 if raw is None:
                     continue
                 f = self._facts(KOIOS)
+                if mode == "nofacts":
+                    f = {"hash": None, "height": None, "slot": None, "time": None}
                 rows.append(
                     {
                         "tx_hash": h,

@@ -100,6 +100,8 @@ def _i(code: str, severity: str | None = None) -> Issue:
         ([_i("MERKLE_UNSUPPORTED", "error")], [], False, "failed"),
         ([_i("SIGNATURE_UNSUPPORTED")], [], False, "valid"),
         ([_i("SERVICE_INDEPENDENCE_VIOLATION")], [], False, "failed"),
+        ([_i("PROVIDER_UNAVAILABLE"), _i("SCHEMA_INVALID_LITERAL")], [], False, "failed"),
+        ([_i("PROVIDER_UNAVAILABLE"), _i("METADATA_NOT_FOUND")], [], False, "failed"),
         ([_i("URI_TARGET_FORBIDDEN")], [], False, "unverifiable"),
         ([], ["FILE_NOT_IN_TREE"], False, "failed"),
         ([], ["INCLUSION_PROOF_INVALID", "FILE_PROOF_UNAVAILABLE"], False, "failed"),

@@ -145,3 +145,42 @@ def test_unreachable_port_is_a_transport_error() -> None:
             client.request("GET", "http://127.0.0.1:9/", purpose="cardano")
     finally:
         client.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "recorded"),
+    [
+        ("http://bf.test:notaport/api/v0/x?k=secret", "http://bf.test:notaport/api/v0/x"),
+        ("http://user:pw@[::1/x", "http://[::1/x"),
+    ],
+)
+def test_malformed_url_is_refused_and_recorded_not_a_crash(url: str, recorded: str) -> None:
+    inner = Scripted()
+    egress = Egress(inner=inner)
+    with pytest.raises(EgressRefused) as info:
+        egress.request("GET", url, purpose="cardano")
+    assert info.value.code == "URI_TARGET_FORBIDDEN"
+    assert inner.reached == []
+    assert egress.audit_trail() == [
+        {
+            "url": recorded,
+            "method": "GET",
+            "status": "forbidden",
+            "bytes": 0,
+            "durationMs": 0.0,
+            "purpose": "cardano",
+        }
+    ]
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9/\x00", "http://" + "a" * 70 + ".test/"])
+def test_real_client_turns_url_errors_into_transport_errors(url: str) -> None:
+    client = HttpxClient(timeout=2.0)
+    egress = Egress(inner=client)
+    try:
+        with pytest.raises(TransportError):
+            egress.request("GET", url, purpose="cardano")
+    finally:
+        client.close()
+    [entry] = egress.audit_trail()
+    assert entry["status"].startswith("error: ") and entry["bytes"] == 0

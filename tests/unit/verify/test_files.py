@@ -116,3 +116,21 @@ def test_item_only_record_matches_files_by_item_digest(tmp_path: Path) -> None:
 def test_check_file_without_commitment_or_proofs() -> None:
     entry = check_file("x", sha256(b"x"), ProofIndex(), None)
     assert (entry.inclusion_ok, entry.code) == (False, "FILE_PROOF_UNAVAILABLE")
+
+
+def test_proof_lookup_never_leaves_the_bundle_proofs_folder(pub: Published, tmp_path: Path) -> None:
+    """Names come from the (untrusted) manifest and the command line: ``../x`` or an
+    absolute name must not make the verifier read a ``.proof.json`` outside ``proofs/``."""
+    genuine = pub.bundle / "proofs" / "README.txt.proof.json"
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "README.txt.proof.json").write_bytes(genuine.read_bytes())
+    genuine.unlink()
+    digest = sha256(SAMPLE_FILES["README.txt"])
+    escape = str(outside / "README.txt")
+    relative = "../../elsewhere/README.txt"
+    assert (pub.bundle / "proofs" / (relative + ".proof.json")).resolve().is_file()
+    for name in (escape, relative):
+        index = ProofIndex(proofs_dir=pub.bundle / "proofs", manifest_names={digest: [name]})
+        assert index.paths_for_digest(digest) == []
+        assert index.proof_path(name) is None

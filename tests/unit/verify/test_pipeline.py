@@ -185,3 +185,209 @@ def test_entry_point_b_accepts_label309_value_or_body() -> None:
     assert verify_record_bytes(body, low, config=PREPROD).verdict == "pending"
     broken = verify_record_bytes(b"\x81\x40", info, config=PREPROD)
     assert (broken.verdict, codes(broken)) == ("failed", [("MALFORMED_CBOR", "error")])
+
+
+# --------------------------------------------------------------------------- review findings
+
+LEAVES = [sha256(bytes([i])) for i in range(3)]
+
+
+def merkle_only_record(*, uris: tuple[str, ...] = ()) -> bytes:
+    from anchor.label309.record import MerkleCommit, build_record_body
+    from anchor.merkle.tree import root_of
+
+    commit = MerkleCommit("rfc9162-sha256", root_of(LEAVES), len(LEAVES), uris=uris)
+    return sign_body(build_record_body(merkle=[commit]))
+
+
+def test_provider_that_failed_the_binding_is_not_asked_for_block_facts() -> None:
+    """§7.4 step 2: a response failing the binding is discarded, facts included (Koios
+    serves CBOR and block facts in one response). Its (lying) block time must not turn a
+    bound, agreed record into ``unverifiable``."""
+    tx_hash, tx = make_tx(simple_record())
+    chain = FakeChain(
+        txs={tx_hash: tx},
+        behaviour={KOIOS: "tamper"},
+        facts_override={KOIOS: {"time": 1, "height": 990}},
+    )
+    report, _ = _online(tx_hash, chain, order=("koios", "blockfrost"))
+    assert (report.verdict, report.issues) == ("valid", ())
+    assert report.chain_facts is not None and report.chain_facts.disagreements == ()
+    assert [o["provider"] for o in report.chain_facts.observations] == ["blockfrost"]
+    assert report.confirmation_depth == 100
+    koios = [(a["step"], a["outcome"]) for a in report.attempts if a["provider"] == "koios"]
+    assert koios == [("fetch", "integrity-mismatch"), ("block-facts", "skipped")]
+
+
+def test_structural_failure_is_failed_even_without_block_facts() -> None:
+    """§7.4: validation (step 4) precedes depth (step 5), so a bound, malformed record is
+    ``failed`` even when no provider can give the including block's facts."""
+    body = cbor.encode(CborMap([("v", 2), ("items", [CborMap([("hashes", CborMap())])])]))
+    tx_hash, tx = make_tx(body)
+    chain = FakeChain(txs={tx_hash: tx}, behaviour={BF: "nofacts"})
+    report, _ = _online(tx_hash, chain, order=("blockfrost",))
+    assert report.verdict == "failed"
+    assert [c for c, _ in codes(report)] == [
+        "PROVIDER_UNAVAILABLE",  # path []
+        "SCHEMA_TYPE_MISMATCH",  # path ["items", 0, "hashes"]
+        "SCHEMA_INVALID_LITERAL",  # path ["v"]
+    ]
+
+
+def test_sound_record_without_block_facts_is_unverifiable_after_validation() -> None:
+    tx_hash, tx = make_tx(simple_record())
+    chain = FakeChain(txs={tx_hash: tx}, behaviour={BF: "nofacts"})
+    report, _ = _online(tx_hash, chain, order=("blockfrost",))
+    assert (report.verdict, codes(report)) == ("unverifiable", [("PROVIDER_UNAVAILABLE", "error")])
+    assert report.steps["validate"] == "ok" and "signatures" not in report.steps
+    assert report.confirmation_depth is None and report.signatures == ()
+
+
+def test_carriage_failure_is_failed_even_without_block_facts() -> None:
+    aux = cbor.encode(CborMap([(674, CborMap([("msg", ["hello"])]))]))
+    tx_hash, tx = make_tx_from_aux(aux)
+    chain = FakeChain(txs={tx_hash: tx}, behaviour={BF: "nofacts"})
+    report, _ = _online(tx_hash, chain, order=("blockfrost",))
+    assert (report.verdict, [c for c, _ in codes(report)]) == (
+        "failed",
+        ["PROVIDER_UNAVAILABLE", "METADATA_NOT_FOUND"],
+    )
+
+
+def test_merkle_only_record_without_leaves_is_unverifiable_online() -> None:
+    """§3.3/§7.4 step 7/§10.10: no leaves-list for a merkle-only record →
+    MERKLE_LEAVES_UNAVAILABLE escalated to error → unverifiable, never ``valid``."""
+    tx_hash, tx = make_tx(merkle_only_record())
+    report, _ = _online(tx_hash, FakeChain(txs={tx_hash: tx}), order=("koios",))
+    assert (report.verdict, codes(report)) == (
+        "unverifiable",
+        [("MERKLE_LEAVES_UNAVAILABLE", "error")],
+    )
+    assert report.issues[0].path == ("merkle", 0)
+    assert report.merkle == ("not_checked",) and report.signatures[0].ok
+
+
+@pytest.mark.parametrize("uris", [(), ("ar://" + "a" * 43,)], ids=["no-uris", "with-uris"])
+def test_merkle_only_record_through_entry_point_b(uris: tuple[str, ...]) -> None:
+    from anchor.merkle.leaves import encode_leaves_list
+    from anchor.verify.pipeline import Evidence
+
+    info = BlockInfo(confirmation_depth=20, block_time=1_767_225_600)
+    body = merkle_only_record(uris=uris)
+    bare = verify_record_bytes(body, info, config=PREPROD)
+    assert (bare.verdict, codes(bare)) == ("unverifiable", [("MERKLE_LEAVES_UNAVAILABLE", "error")])
+    supplied = Evidence(leaves_bytes={0: encode_leaves_list(LEAVES)})
+    ok = verify_record_bytes(body, info, config=PREPROD, evidence=supplied)
+    assert (ok.verdict, ok.issues, ok.merkle) == ("valid", (), ("checked",))
+
+
+def test_mixed_record_with_nothing_checked_is_unverifiable() -> None:
+    """Our own record shape (items[0] + merkle[0]) verified with no bundle: no content
+    commitment was verified, so MERKLE_LEAVES_UNAVAILABLE is an error (§7.4 step 7)."""
+    from tests.unit.verify.kit import release_record
+
+    tx_hash, tx = make_tx(release_record(b"{}", sha256(b"root"), 3))
+    report, _ = _online(tx_hash, FakeChain(txs={tx_hash: tx}), order=("koios",))
+    assert (report.verdict, codes(report)) == (
+        "unverifiable",
+        [("MERKLE_LEAVES_UNAVAILABLE", "error")],
+    )
+
+
+def test_malformed_provider_url_is_recorded_and_the_next_provider_used() -> None:
+    tx_hash, tx = make_tx(simple_record())
+    chain = FakeChain(txs={tx_hash: tx})
+    egress = Egress(inner=chain)
+    readers: list[ChainReader] = [
+        BlockfrostReader("http://bf.test:notaport/api/v0", client=egress),
+        KoiosReader(KOIOS, client=egress),
+    ]
+    report = verify_tx(tx_hash, readers, config=PREPROD, audit_trail=egress.audit_trail)
+    assert (report.verdict, report.issues) == ("valid", ())
+    first = report.audit_trail[0]
+    assert (first["method"], first["status"], first["bytes"], first["purpose"]) == (
+        "GET",
+        "forbidden",
+        0,
+        "cardano",
+    )
+    assert [a["outcome"] for a in report.attempts if a["step"] == "fetch"] == [
+        "refused",
+        "bound",
+    ]
+
+
+def _wallet_signed(header: int) -> tuple[bytes, str]:
+    """``simple_record`` signed on path 2 (inline COSE_Key, protected ``address``)."""
+    from anchor.label309.cose import sign1, to_sign
+    from anchor.label309.ed25519 import public_key
+    from anchor.label309.hashes import blake2b_224
+    from anchor.label309.record import SigEntry, body_without_sigs, with_sigs
+
+    seed = bytes(range(1, 33))
+    pk = public_key(seed)
+    body = simple_record(sign=False)
+    protected = CborMap([(1, -8), ("address", bytes([header]) + blake2b_224(pk))])
+    cose_sign1 = sign1(seed, protected, to_sign(body_without_sigs(body)), detached=True)
+    cose_key = cbor.encode(CborMap([(1, 1), (3, -8), (-1, 6), (-2, pk)]))
+    return with_sigs(body, [SigEntry(cose_sign1, cose_key=cose_key)]), pk.hex()
+
+
+@pytest.mark.parametrize(
+    ("network", "header", "verdict"),
+    [
+        ("mainnet", 0xE1, "valid"),
+        ("mainnet", 0xE0, "failed"),
+        ("preprod", 0xE0, "valid"),
+        ("preview", 0xE0, "valid"),
+        ("devnet", 0xE0, "valid"),
+        ("devnet", 0xE1, "failed"),
+    ],
+)
+def test_wallet_address_header_comes_from_the_containing_network(
+    network: str, header: int, verdict: str
+) -> None:
+    """§5.8: expected address = header of the network the tx was resolved on (0xe1 mainnet,
+    0xe0 for every test network, the local devnet included) ‖ Blake2b-224(key)."""
+    body, pk = _wallet_signed(header)
+    info = BlockInfo(confirmation_depth=20, block_time=1_767_225_600)
+    report = verify_record_bytes(body, info, config=VerifyConfig(network=network))
+    assert report.verdict == verdict
+    [sig] = report.signatures
+    assert (sig.signer_type, sig.signer_public_key) == ("wallet-inline-key", pk)
+    expected = [] if verdict == "valid" else [("WALLET_ADDRESS_MISMATCH", "error")]
+    assert codes(report) == expected
+
+
+@pytest.mark.parametrize("shape", ["shelley", "alonzo", "indefinite"])
+def test_ledger_encodings_are_bound_over_the_bytes_as_given(shape: str) -> None:
+    """§8: tag-258 input set, keys out of canonical order and a non-minimal fee in the
+    body; Shelley 3-element and Alonzo 4-element transactions. Hashing a re-encoding
+    would change the tx id and fail the binding."""
+    from anchor.label309.hashes import blake2b_256
+    from anchor.verify.chainfacts import Observation
+    from anchor.verify.pipeline import verify_tx_bytes
+
+    aux = aux_data(simple_record())
+    inputs = b"\xd9\x01\x02\x81\x82\x58\x20" + bytes(32) + b"\x00"
+    body = b"\xa4\x02\x19\x00\x10\x00" + inputs + b"\x01\x80\x07\x58\x20" + blake2b_256(aux)
+    assert cbor.decode_lenient(body)[2] == 16  # written non-minimally as 19 0010
+    tx = {
+        "shelley": b"\x83" + body + b"\xa0" + aux,
+        "alonzo": b"\x84" + body + b"\xa0\xf5" + aux,
+        "indefinite": b"\x9f" + body + b"\xa0\xf5" + aux + b"\xff",
+    }[shape]
+    facts = [Observation("t", 10, "ab" * 32, 1, 1000, tip_height=100)]
+    report = verify_tx_bytes(blake2b_256(body).hex(), tx, facts, config=PREPROD)
+    assert (report.verdict, report.issues, report.tx_hash) == ("valid", (), blake2b_256(body).hex())
+
+
+@pytest.mark.parametrize("network", ["Mainnet", "cardano:mainnet", "testnet", ""])
+def test_unknown_network_name_is_refused_not_mapped_to_testnet(network: str) -> None:
+    """The wallet-address header is derived from the network name (mainnet → 0xe1, every
+    other known network → 0xe0); a name outside the closed set must not silently take the
+    testnet header (nor produce ``cardano:cardano:mainnet`` in the report)."""
+    from anchor.errors import InputError
+
+    with pytest.raises(InputError, match="network"):
+        VerifyConfig(network=network)

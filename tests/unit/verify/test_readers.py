@@ -111,3 +111,18 @@ def test_default_endpoints_per_network() -> None:
 def test_tx_hash_must_be_64_hex(bad: str) -> None:
     with pytest.raises(ValueError):
         normalize_tx_hash(bad)
+
+
+def test_koios_block_facts_are_fresh_when_polled() -> None:
+    """One request serves a fetch and the facts that follow it, but polling the facts (as
+    publish does while waiting for confirmations) must see the provider's current answer,
+    e.g. a rollback into another block, not the first answer forever."""
+    chain = _chain()
+    reader = KoiosReader(KOIOS, client=chain)
+    assert reader.fetch_tx_cbor(H) == RAW
+    assert reader.tx_block_facts(H) == BlockFacts(1000, "ab" * 32, 81_659_200, 1_767_225_600)
+    chain.facts_override[KOIOS] = {"height": 1001, "hash": "cd" * 32}
+    assert reader.tx_block_facts(H) == BlockFacts(1001, "cd" * 32, 81_659_200, 1_767_225_600)
+    assert [entry[:2] for entry in chain.log] == [("POST", f"{KOIOS}/tx_cbor")] * 2
+    chain.txs.clear()  # rolled back out of every block
+    assert reader.tx_block_facts(H) is None
