@@ -227,6 +227,26 @@ class BlockfrostReader(_BaseReader):
             headers["project_id"] = self._project_id
         return headers
 
+    def network_magic(self) -> int | None:
+        """The network magic from ``GET /genesis``, or None when there is no clear answer.
+
+        Unreachable, an error status or an odd body all give None: the calls that
+        follow retry and report those properly.
+        """
+        try:
+            response = self._call("GET", "/genesis")
+        except ReaderUnavailable:
+            return None
+        if response is None:
+            return None
+        try:
+            magic = json.loads(response.content).get("network_magic")
+        except (ValueError, AttributeError):
+            return None
+        if not isinstance(magic, int) or isinstance(magic, bool):
+            return None
+        return magic
+
     def fetch_tx_cbor(self, tx_hash: str) -> bytes:
         h = normalize_tx_hash(tx_hash)
         response = self._call("GET", f"/txs/{h}/cbor")

@@ -28,8 +28,6 @@ import typer
 from anchor.cli._common import emit_json, note, out, parse_hex_arg, stderr_is_tty
 
 if TYPE_CHECKING:
-    from anchor.chain.network import Network
-    from anchor.chain.readers import HttpClient
     from anchor.publish.pipeline import DryRunOutcome, Event, PublishOutcome
 
 NETWORK_CHOICES = ("devnet", "preview", "preprod", "mainnet")
@@ -108,51 +106,6 @@ def _check_bundle(bundle: Path) -> None:
                 f"{bundle} is not an evidence bundle: {name} is missing",
                 hint="make one with `anchor collect`",
             )
-
-
-def _check_provider_network(
-    client: HttpClient, url: str, *, project_id: str | None, net: Network, chatty: bool
-) -> None:
-    """Refuse a provider serving another network (``/genesis`` network magic) with exit 4.
-
-    Anything short of a clear answer (no connection, an error status, an odd body) is left
-    to the provider calls that follow, which retry and report it (exit 5); with ``chatty``
-    a note says so at once instead of leaving the user to wait in silence.
-    """
-    import json
-
-    from anchor.chain.blockfrost import redact_url
-    from anchor.chain.network import NETWORK_NAMES, network_by_name
-    from anchor.chain.readers import TransportError
-    from anchor.errors import InputError
-
-    headers = {"Accept": "application/json"}
-    if project_id:
-        headers["project_id"] = project_id
-    try:
-        response = client.request(
-            "GET", url.rstrip("/") + "/genesis", purpose="network check", headers=headers
-        )
-    except TransportError:
-        if chatty:
-            where = " (is `anchor devnet` running there?)" if not net.public else ""
-            note(f"note: cannot reach {redact_url(url)}{where}; retrying for up to a minute")
-        return
-    if response.status != 200:
-        return
-    try:
-        magic = json.loads(response.content).get("network_magic")
-    except (ValueError, AttributeError):
-        return
-    if not isinstance(magic, int) or isinstance(magic, bool) or magic == net.magic:
-        return
-    names = {network_by_name(n).magic: n for n in NETWORK_NAMES}
-    served = names.get(magic, f"an unknown network (magic {magic})")
-    raise InputError(
-        f"--network {net.name}, but the provider at {redact_url(url)} serves {served} "
-        f"(network magic {magic}, expected {net.magic})",
-        hint="pass the --network the provider serves, or the provider URL of that network",
-    )
 
 
 def _dry_run_json(result: DryRunOutcome, network: str) -> dict[str, Any]:
@@ -347,7 +300,6 @@ def publish(
         quiet=quiet,
     )
     try:
-        _check_provider_network(client, url, project_id=project_id, net=net, chatty=display.enabled)
         result = publish_bundle(
             bundle,
             identity_seed=seed,

@@ -183,6 +183,7 @@ def publish_bundle(
     if not bundle.is_dir():
         raise InputError(f"{bundle} is not a folder")
     run = _Run(bundle, options, provider, readers, on_event, sleep)
+    _check_provider_network(run)
     with bundle_lock(bundle):
         state = read_state(bundle)
         previous: list[dict[str, Any]] = []
@@ -203,6 +204,37 @@ def publish_bundle(
         write_json(bundle / ANCHOR, doc)
         _submit(run, built.tx_bytes, built.tx_id, doc)
         return _confirm(run, doc, resumed=False)
+
+
+def _check_provider_network(run: _Run) -> None:
+    """Refuse (exit 4) a provider whose ``/genesis`` names another network than ``--network``.
+
+    A reader that cannot tell (unreachable, no such endpoint) is left to the calls that
+    follow, which retry and report; a note says so at once instead of waiting in silence.
+    """
+    from anchor.chain.blockfrost import redact_url
+    from anchor.chain.network import NETWORK_NAMES, network_by_name
+
+    net = run.options.network
+    for reader in run.readers:
+        ask = getattr(reader, "network_magic", None)
+        if ask is None:
+            continue
+        magic = ask()
+        where = redact_url(getattr(reader, "base_url", reader.name))
+        if magic is None:
+            hint = " (is `anchor devnet` running there?)" if not net.public else ""
+            run.stage(f"cannot reach {where}{hint}; retrying for up to a minute")
+            continue
+        if magic != net.magic:
+            served = {network_by_name(n).magic: n for n in NETWORK_NAMES}.get(
+                magic, f"an unknown network (magic {magic})"
+            )
+            raise InputError(
+                f"--network {net.name}, but the provider at {where} serves {served} "
+                f"(network magic {magic}, expected {net.magic})",
+                hint="pass the --network the provider serves, or the provider URL of that network",
+            )
 
 
 def _history(state: AnchorState) -> list[dict[str, Any]]:

@@ -157,8 +157,7 @@ def test_unreachable_provider_is_noted_at_once_with_progress(
     lines = shown.stderr.splitlines()
     assert shown.exit_code == 5
     assert lines[0] == (
-        f"note: cannot reach {DEAD} (is `anchor devnet` running there?); "
-        "retrying for up to a minute"
+        f"cannot reach {DEAD} (is `anchor devnet` running there?); retrying for up to a minute"
     )
     assert lines[-1] == error
 
