@@ -177,8 +177,13 @@ def parse_verification_key(text: str, *, source: str) -> bytes:
 def _read_text(path: str | Path, what: str) -> str:
     try:
         return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or type(exc).__name__
+    except UnicodeDecodeError:
+        raise InputError(
+            f"{what} {path} is not text: expected a cardano-cli text envelope, "
+            "a cborHex string or an l309-seed string"
+        ) from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
         raise InputError(f"cannot read {what} {path}: {reason}") from exc
 
 

@@ -36,6 +36,7 @@ from anchor.errors import EnvironmentFailure, InputError
 HOST = "127.0.0.1"
 API_PREFIX = "/api/v0"
 DEFAULT_PORT = 8090
+MAX_BLOCK_TIME = 3600.0
 _EMPTY_SAVE_INTERVAL = 10.0
 _ADA_RE = re.compile(r"^(\d{1,11})(?:\.(\d{1,6}))?$")
 
@@ -194,9 +195,12 @@ class RunningDevnet:
         self._stopped = threading.Event()
         self._threads = [threading.Thread(target=self._serve, name="devnet-http", daemon=True)]
         if block_time is not None:
-            if block_time <= 0:
+            if not (0 < block_time <= MAX_BLOCK_TIME):  # also refuses NaN and infinity
                 self._server.server_close()
-                raise InputError(f"block time must be positive, got {block_time}")
+                raise InputError(
+                    f"block time must be more than 0 and at most {MAX_BLOCK_TIME:g} s, "
+                    f"got {block_time}"
+                )
             self._threads.append(
                 threading.Thread(
                     target=self._clock, args=(block_time,), name="devnet-clock", daemon=True

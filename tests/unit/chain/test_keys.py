@@ -223,3 +223,16 @@ def test_enterprise_address_bounds() -> None:
         ck.enterprise_address(vkey, 16)
     with pytest.raises(InputError):
         ck.enterprise_address(vkey[:31], 0)
+
+
+def test_binary_key_file_is_a_clear_input_error(tmp_path: Path) -> None:
+    from anchor.chain.keys import load_payment_key
+
+    key = tmp_path / "payment.skey"
+    key.write_bytes(b"\xff\xfe\x00binary")
+    with pytest.raises(InputError) as info:
+        load_payment_key(str(key))
+    assert info.value.message == (
+        f"payment signing key {key} is not text: expected a cardano-cli text envelope, "
+        "a cborHex string or an l309-seed string"
+    )
