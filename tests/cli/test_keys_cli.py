@@ -266,8 +266,11 @@ def test_keys_show_corrupted_signing_key(run_cli: Callable[..., Any], key_dir: P
     _secrets_absent(r, PAYMENT_SEED.hex(), ZERO_SEED_STRING)
     skey.write_bytes(b"\xff\xfe garbage")
     r = run_cli(["keys", "show", key_dir, "--network", "preview"])
-    # one line, exit 4; the reason's wording belongs to anchor.chain.keys
-    assert _one_error(r).startswith(f"error: cannot read payment signing key {skey}: ")
+    assert r.exit_code == 4
+    assert _one_error(r) == (
+        f"error: payment signing key {skey} is not text: expected a cardano-cli text "
+        "envelope, a cborHex string or an l309-seed string"
+    )
 
 
 def test_keys_new_refuses_when_any_file_exists_and_writes_nothing(
