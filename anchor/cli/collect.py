@@ -7,6 +7,7 @@ summary, warnings and the progress bar go to stderr; ``--quiet`` leaves only err
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -87,51 +88,69 @@ def collect_command(
     ] = False,
 ) -> None:
     """Collect release files into an evidence bundle."""
-    from anchor.evidence.bundle import preflight, write_bundle
-    from anchor.evidence.collect import build_bundle, plan
-    from anchor.evidence.metadata import Metadata, resolve_metadata
+    with _gc_paused():
+        from anchor.evidence.bundle import preflight, write_bundle
+        from anchor.evidence.collect import build_bundle, plan
+        from anchor.evidence.metadata import Metadata, resolve_metadata
 
-    flags = Metadata(
-        name=name,
-        version=version,
-        repository=repository,
-        commit=commit,
-        ref=ref,
-        workflow=workflow,
-        run_id=run_id,
-    )
-    metadata = resolve_metadata(flags, None if no_env else dict(os.environ))
-    preflight(output)
-    the_plan = plan(paths, root=root, include_hidden=include_hidden, exclude=[output])
-    show_bar = not quiet and (
-        progress or (stderr_is_tty() and the_plan.total_bytes >= PROGRESS_MIN_BYTES)
-    )
-    with _progress_bar(the_plan.total_bytes, enabled=show_bar) as advance:
-        bundle = build_bundle(
-            the_plan, metadata=metadata, dual_hash=dual_hash, workers=jobs, progress=advance
+        flags = Metadata(
+            name=name,
+            version=version,
+            repository=repository,
+            commit=commit,
+            ref=ref,
+            workflow=workflow,
+            run_id=run_id,
         )
-    result = write_bundle(bundle, output, force=force)
+        metadata = resolve_metadata(flags, None if no_env else dict(os.environ))
+        preflight(output)
+        the_plan = plan(paths, root=root, include_hidden=include_hidden, exclude=[output])
+        show_bar = not quiet and (
+            progress or (stderr_is_tty() and the_plan.total_bytes >= PROGRESS_MIN_BYTES)
+        )
+        with _progress_bar(the_plan.total_bytes, enabled=show_bar) as advance:
+            bundle = build_bundle(
+                the_plan, metadata=metadata, dual_hash=dual_hash, workers=jobs, progress=advance
+            )
+        result = write_bundle(bundle, output, force=force)
 
-    if not quiet:
-        for item_name, warning in bundle.warnings:
-            note(f"warning: {item_name}: {warning}")
-        note(
-            f"{result.status} {output}: {len(bundle.manifest.items)} items, "
-            f"{sum(item.size for item in bundle.manifest.items)} bytes, root {bundle.root.hex()}"
-        )
-    if json_out:
-        emit_json(
-            {
-                "output": result.path,
-                "status": result.status,
-                "items": len(bundle.manifest.items),
-                "leaf_count": len(bundle.manifest.items),
-                "root": bundle.root.hex(),
-                "bytes": sum(item.size for item in bundle.manifest.items),
-                "warnings": [{"name": n, "warning": w} for n, w in bundle.warnings],
-            }
-        )
+        if not quiet:
+            for item_name, warning in bundle.warnings:
+                note(f"warning: {item_name}: {warning}")
+            note(
+                f"{result.status} {output}: {len(bundle.manifest.items)} items, "
+                f"{sum(item.size for item in bundle.manifest.items)} bytes, root {bundle.root.hex()}"
+            )
+        if json_out:
+            emit_json(
+                {
+                    "output": result.path,
+                    "status": result.status,
+                    "items": len(bundle.manifest.items),
+                    "leaf_count": len(bundle.manifest.items),
+                    "root": bundle.root.hex(),
+                    "bytes": sum(item.size for item in bundle.manifest.items),
+                    "warnings": [{"name": n, "warning": w} for n, w in bundle.warnings],
+                }
+            )
     raise typer.Exit(0)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for the run (restored after, whatever happens).
+
+    A run allocates tens of thousands of small objects (items, proof files) and creates
+    no garbage cycles, so collections would only re-scan live objects (about 7 ms on
+    2,000 items); memory is still freed by reference counting.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 @contextmanager

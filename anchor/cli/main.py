@@ -81,25 +81,52 @@ def _root(
     _state["verbose"] = verbose
 
 
-def _register_all() -> None:
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"anchor.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"anchor.cli.{name}":
-                continue
-            raise
-        module.register(app)
-    for command in app.registered_commands:
-        name = command.name or (command.callback.__name__ if command.callback else "")
-        if name in SHORT_HELP:
-            command.short_help = SHORT_HELP[name]
-    for group in app.registered_groups:
+# Lazy registration: `anchor <command> ...` imports and builds only that command's module,
+# which keeps start-up short for the commands where it shows (collect, verify). Anything
+# else (no command, --help, an unknown name) registers every module, so the listing and
+# Click's "No such command" stay complete. Registration is cached per module and the app's
+# command list is rebuilt in COMMAND_MODULES order, so the help order never depends on
+# which command ran first in this process.
+_Registered = tuple[list[typer.models.CommandInfo], list[typer.models.TyperInfo]]
+_registered: dict[str, _Registered] = {}
+
+
+def _wanted(args: list[str]) -> tuple[str, ...]:
+    """The command modules ``args`` needs: the named command's, or all of them."""
+    for arg in args:
+        if arg == "--":
+            break
+        if not arg.startswith("-"):  # the root options are flags: this is the command
+            return (arg,) if arg in COMMAND_MODULES else COMMAND_MODULES
+    return COMMAND_MODULES
+
+
+def _register(names: tuple[str, ...] = COMMAND_MODULES) -> None:
+    """Make sure the command modules ``names`` are registered on ``app``."""
+    for name in names:
+        if name not in _registered:
+            _registered[name] = _load(name)
+    app.registered_commands = [c for n in COMMAND_MODULES for c in _registered.get(n, ([], []))[0]]
+    app.registered_groups = [g for n in COMMAND_MODULES for g in _registered.get(n, ([], []))[1]]
+
+
+def _load(name: str) -> _Registered:
+    try:
+        module = importlib.import_module(f"anchor.cli.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"anchor.cli.{name}":
+            return [], []
+        raise
+    scratch = typer.Typer()
+    module.register(scratch)
+    for command in scratch.registered_commands:
+        cname = command.name or (command.callback.__name__ if command.callback else "")
+        if cname in SHORT_HELP:
+            command.short_help = SHORT_HELP[cname]
+    for group in scratch.registered_groups:
         if group.name in SHORT_HELP:
             group.short_help = SHORT_HELP[group.name]
-
-
-_register_all()
+    return scratch.registered_commands, scratch.registered_groups
 
 
 def _err(line: str) -> None:
@@ -114,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
     args = sys.argv[1:] if argv is None else list(argv)
     _state["verbose"] = "--verbose" in args or "-v" in args
+    _register(_wanted(args))
     command = typer.main.get_command(app)
     try:
         result = command.main(args=args, prog_name="anchor", standalone_mode=False)

@@ -21,16 +21,17 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import tempfile
+import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from queue import SimpleQueue
 
 from anchor.errors import InputError
 from anchor.evidence.collect import LEAVES_FILE, MANIFEST_FILE, Bundle
 from anchor.evidence.manifest import ManifestError, load_manifest
 
 _WRITE_BATCH = 64
+_WRITERS = 4
 _CREATE_FLAGS = (
     os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 )
@@ -67,6 +68,8 @@ def write_bundle(bundle: Bundle, out_dir: str, *, force: bool = False) -> WriteR
         raise OutputConflictError(
             f"{out_dir} already holds a different evidence bundle (use --force to replace it)"
         )
+    import tempfile  # here, not at import: keeps `anchor collect` start-up short
+
     try:
         os.makedirs(parent, exist_ok=True)
         tmp = tempfile.mkdtemp(prefix=f".{base}.tmp-", dir=parent)
@@ -153,19 +156,42 @@ def _write_tree(bundle: Bundle, tmp: str) -> None:
     folders = {os.path.dirname(rel) for rel in bundle.proof_paths()}
     for folder in sorted(folders):
         os.makedirs(os.path.join(tmp, *folder.split("/")), exist_ok=True)
-    workers = max(1, min(os.cpu_count() or 1, 4))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="anchor-write") as pool:
-        pending = []
+    batches: SimpleQueue[list[tuple[str, bytes]] | None] = SimpleQueue()
+    failures: list[BaseException] = []
+
+    def writer() -> None:
+        while (batch := batches.get()) is not None:
+            if failures:
+                continue  # drain: one failure abandons the bundle
+            try:
+                _write_files(batch)
+            except BaseException as exc:
+                failures.append(exc)
+
+    workers = [
+        threading.Thread(target=writer, name="anchor-write", daemon=True)
+        for _ in range(max(1, min(os.cpu_count() or 1, _WRITERS)))
+    ]
+    for thread in workers:
+        thread.start()
+    try:
         batch: list[tuple[str, bytes]] = []
         for rel, data in bundle.files():
+            if failures:
+                break
             batch.append((os.path.join(tmp, *rel.split("/")), data))
             if len(batch) == _WRITE_BATCH:
-                pending.append(pool.submit(_write_files, batch))
+                batches.put(batch)
                 batch = []
         if batch:
-            pending.append(pool.submit(_write_files, batch))
-        for future in pending:
-            future.result()
+            batches.put(batch)
+    finally:
+        for _ in workers:
+            batches.put(None)
+        for thread in workers:
+            thread.join()
+    if failures:
+        raise failures[0]
     os.chmod(tmp, 0o777 & ~_umask())
 
 
@@ -202,6 +228,8 @@ def _publish_lock(dest: str, shown: str) -> Iterator[None]:
 
 
 def _swap(tmp: str, dest: str, parent: str, base: str) -> None:
+    import tempfile
+
     aside = tempfile.mkdtemp(prefix=f".{base}.old-", dir=parent)
     old = os.path.join(aside, base)
     os.rename(dest, old)

@@ -6,6 +6,12 @@ Two steps so a caller can size a progress bar between them:
 2. :func:`build_bundle` reads every file once (in parallel), classifies it, builds the
    manifest, the leaves-list document and one proof file per item.
 
+Hashing starts as soon as the plan is known; each worker classifies a file and builds its
+manifest item right after hashing it (from the bytes it already read), so the per-item
+Python work overlaps the hashing of other files, and the calling thread loads what the
+assembly needs meanwhile. After the last file only the tree, the manifest encoding and
+the leaves-list remain; proof files are encoded in bulk while they are written.
+
 Guarantee: the result depends only on the file names (relative to the root), their bytes,
 the metadata and the options, never on time, order of arguments, thread timing or
 machine, so collecting the same inputs twice gives byte-identical files.
@@ -17,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from anchor.evidence.classify import classify, wants_content
-from anchor.evidence.digests import HashJob, ProgressCallback, hash_files
+from anchor.evidence.digests import FileDigest, HashJob, ProgressCallback, start_hashing
 from anchor.evidence.inputs import InputFile, expand_inputs
 from anchor.evidence.manifest import Item, Manifest
 from anchor.evidence.metadata import Metadata
@@ -66,19 +72,11 @@ class Bundle:
 
     def proof_files(self) -> Iterator[tuple[str, bytes]]:
         """Every proof file as ``(relative path, canonical JSON bytes)``, in manifest order."""
-        from anchor.merkle.prooffile import ProofFile
+        from anchor.evidence.proofs import encode_proof_files
 
-        tree = self.tree
-        for item, path in zip(self.manifest.items, tree.iter_proofs(), strict=True):
-            proof = ProofFile(
-                name=item.name,
-                digest=item.sha256,
-                leaf_index=item.leaf_index,
-                tree_size=tree.size,
-                path=tuple(path),
-                root=tree.root,
-            )
-            yield proof_path(item.name), proof.to_json_bytes()
+        items = self.manifest.items
+        paths = (proof_path(item.name) for item in items)
+        return zip(paths, encode_proof_files(items, self.tree), strict=True)
 
     def files(self) -> Iterator[tuple[str, bytes]]:
         """Every file of the bundle as ``(relative path with '/', bytes)``."""
@@ -115,25 +113,37 @@ def build_bundle(
     """Hash, classify and assemble the bundle for ``the_plan`` (each file read once)."""
     files = the_plan.files
     jobs = [HashJob(f.path, f.name, f.size, keep=wants_content(f.name, f.size)) for f in files]
-    digests = hash_files(jobs, dual=dual_hash, workers=workers, progress=progress)
-    items = []
-    for index, (f, d) in enumerate(zip(files, digests, strict=True)):
-        c = classify(f.name, d.content, size=d.size)
-        items.append(
-            Item(
-                name=f.name,
-                kind=c.kind,
-                media_type=c.media_type,
-                size=d.size,
-                sha256=d.sha256,
-                leaf_index=index,
-                blake2b_256=d.blake2b_256,
-                sbom=c.sbom,
-                attestation=c.attestation,
-                warnings=c.warnings,
-            )
+
+    def finish(index: int, d: FileDigest) -> Item:  # on a hashing thread
+        c = classify(files[index].name, d.content, size=d.size)
+        item = Item(
+            name=files[index].name,
+            kind=c.kind,
+            media_type=c.media_type,
+            size=d.size,
+            sha256=d.sha256,
+            leaf_index=index,
+            blake2b_256=d.blake2b_256,
+            sbom=c.sbom,
+            attestation=c.attestation,
+            warnings=c.warnings,
         )
-    return assemble(metadata, items)
+        _ = item.json_bytes  # its manifest entry, encoded while other files are hashed
+        return item
+
+    run = start_hashing(jobs, finish, dual=dual_hash, workers=workers, progress=progress)
+    try:
+        _preload()
+    except BaseException:
+        run.cancel()
+        raise
+    return assemble(metadata, run.wait())
+
+
+def _preload() -> None:
+    """Import what the assembly and the writer need while the workers hash."""
+    import anchor.evidence.proofs
+    import anchor.merkle.leaves  # noqa: F401
 
 
 def assemble(metadata: Metadata, items: Sequence[Item]) -> Bundle:

@@ -1,40 +1,55 @@
 """Streaming digests of many files, hashed in parallel, each file read exactly once.
 
-:func:`hash_files` guarantees, for every job, the SHA-256 (and with ``dual`` the
+:func:`start_hashing` guarantees, for every job, the SHA-256 (and with ``dual`` the
 BLAKE2b-256) of exactly the bytes read, the number of bytes read, and, when the job asks
 for it, those same bytes (so classification never reads a file a second time). A file
 whose size changes between ``open`` and end of file is an error, not a silently wrong
-digest.
+digest. An optional ``finish`` callback turns each digest into the caller's result on the
+worker thread, right after the file is hashed, so per-item Python work (classification,
+building the manifest item) overlaps the hashing of other files instead of running
+serially afterwards; the results come back in job order whatever the thread timing.
 
 Why threads: ``hashlib`` releases the GIL while hashing buffers larger than 2047 bytes and
 the OS releases it during reads, so one thread per core hashes at close to the hardware
-rate. Large files go first (longest-processing-time order) so the cores finish together;
-small files are read with a single ``read`` call to keep the per-file overhead low.
+rate. Large files go first (longest-processing-time order) so the cores finish together.
+Small files (under one block) are different: each costs a handful of system calls, and
+every one of them releases and re-takes the GIL, so two threads both working through
+small files spend much of their time handing the GIL back and forth. One worker therefore
+takes the small files from the other end of the queue while the others stream the large
+files (which need the GIL only between 1 MiB blocks); when the small files run out it
+joins the others, so the run still ends on the smallest large files. Every read lands in
+one reusable buffer per thread (``os.readv``), so streaming allocates nothing per block.
+
+Hashing starts as soon as :func:`start_hashing` returns, on background threads, leaving the
+calling thread free to prepare what comes after (imports, encoders) until
+:meth:`HashRun.wait`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import os
 import stat
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar, cast
 
 from anchor.errors import InputError
 from anchor.evidence.inputs import UnreadableInputError
 
 BLOCK_SIZE = 1 << 20
-"""Read size for streaming; 1 MiB stays in L2 cache, which hashes faster than larger blocks."""
+"""Read size for streaming; 1 MiB keeps the per-block Python overhead negligible while the
+block stays in the core's L2 cache between the read and the hash."""
 
 _PROGRESS_BATCH = 4 << 20
 _O_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 ProgressCallback = Callable[[int], None]
 """Called with a number of bytes just hashed; may be called from worker threads."""
+
+R = TypeVar("R")
+_MISSING = object()  # a job not (yet) done
 
 
 class _Hasher(Protocol):
@@ -47,6 +62,10 @@ class _Cancelled(Exception):
 
 class FileChangedError(InputError):
     """A file changed size while it was being read."""
+
+
+class HashingCancelledError(RuntimeError):
+    """:meth:`HashRun.wait` after :meth:`HashRun.cancel` stopped the run part-way."""
 
 
 @dataclass(frozen=True)
@@ -69,24 +88,94 @@ class FileDigest:
     content: bytes | None
 
 
-def hash_files(
-    jobs: Sequence[HashJob],
-    *,
-    dual: bool = False,
-    workers: int | None = None,
-    progress: ProgressCallback | None = None,
-) -> list[FileDigest]:
-    """Hash every job (in parallel) and return the digests in the order of ``jobs``."""
-    count = len(jobs)
-    results: list[FileDigest | None] = [None] * count
-    order = sorted(range(count), key=lambda i: -jobs[i].size_hint)
-    nworkers = max(1, min(workers or os.cpu_count() or 1, count))
-    ticket = itertools.count()
-    stop = threading.Event()
-    failures: dict[int, BaseException] = {}
+class HashRun(Generic[R]):
+    """Hashing in progress on background threads; :meth:`wait` returns the results.
 
-    def run() -> None:
-        buf = bytearray(BLOCK_SIZE)
+    Results are in job order. The first failure in job order (of those seen) is raised by
+    :meth:`wait`; after a failure the other workers stop at their next block.
+    """
+
+    def __init__(
+        self,
+        jobs: Sequence[HashJob],
+        finish: Callable[[int, FileDigest], R],
+        *,
+        dual: bool,
+        workers: int | None,
+        progress: ProgressCallback | None,
+    ) -> None:
+        count = len(jobs)
+        self._jobs = jobs
+        self._finish = finish
+        self._dual = dual
+        self._progress = progress
+        self._results: list[R | object] = [_MISSING] * count
+        self._order = sorted(range(count), key=lambda i: -jobs[i].size_hint)
+        # _order[_head:_tail] are the jobs not taken yet: large ones are taken at _head,
+        # small ones (by the small-file worker) at _tail - 1.
+        self._head = 0
+        self._tail = count
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._failures: dict[int, BaseException] = {}
+        nworkers = max(1, min(workers or os.cpu_count() or 1, count))
+        # With two or more workers, the last one takes small files from the tail.
+        self._threads = [
+            threading.Thread(
+                target=self._run,
+                args=(nworkers > 1 and n == nworkers - 1,),
+                name=f"anchor-hash-{n}",
+                daemon=True,
+            )
+            for n in range(nworkers)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def wait(self) -> list[R]:
+        """Block until every job is done; the results in job order, or the first failure."""
+        try:
+            for thread in self._threads:
+                thread.join()
+        finally:
+            self.cancel()  # a no-op when done; on Ctrl-C the workers stop at the next block
+        if self._failures:
+            first = min(self._failures)
+            # Files before the first failure that were never read may be unreadable too;
+            # opening them (no reading) makes the reported error the first unreadable file
+            # in job order whatever the thread timing.
+            for i in range(first):
+                if self._results[i] is _MISSING:
+                    _probe(self._jobs[i])
+            raise self._failures[first]
+        if any(r is _MISSING for r in self._results):
+            raise HashingCancelledError("hashing was cancelled before every file was read")
+        return cast(list[R], self._results)
+
+    def cancel(self) -> None:
+        """Abandon the run: workers stop at their next block; returns once they have."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+    def _next(self, small_first: bool) -> int | None:
+        """The next job index: the smallest left for the small-file worker while small
+        jobs remain, else the largest left; None when every job is taken."""
+        with self._lock:
+            if self._head >= self._tail:
+                return None
+            if small_first:
+                last = self._order[self._tail - 1]
+                if self._jobs[last].size_hint < BLOCK_SIZE:
+                    self._tail -= 1
+                    return last
+            self._head += 1
+            return self._order[self._head - 1]
+
+    def _run(self, small_first: bool) -> None:
+        jobs, stop = self._jobs, self._stop
+        progress = self._progress
+        view = memoryview(bytearray(BLOCK_SIZE))
         pending = [0]
 
         def tick(n: int) -> None:
@@ -101,35 +190,55 @@ def hash_files(
 
         try:
             while not stop.is_set():
-                k = next(ticket)
-                if k >= count:
+                i = self._next(small_first)
+                if i is None:
                     break
-                i = order[k]
                 try:
-                    results[i] = _hash_one(jobs[i], buf, dual, tick)
+                    self._results[i] = self._finish(i, _hash_one(jobs[i], view, self._dual, tick))
                 except _Cancelled:
                     break
                 except BaseException as exc:
-                    failures[i] = exc
+                    self._failures[i] = exc
                     stop.set()
                     break
         finally:
             if progress is not None and pending[0]:
                 progress(pending[0])
 
-    if nworkers == 1:
-        run()
-    else:
-        with ThreadPoolExecutor(max_workers=nworkers, thread_name_prefix="anchor-hash") as pool:
-            futures = [pool.submit(run) for _ in range(nworkers)]
-            try:
-                for future in futures:
-                    future.result()
-            finally:
-                stop.set()
-    if failures:
-        raise failures[min(failures)]  # of the failures seen, the first in manifest order
-    return [r for r in results if r is not None]
+
+def start_hashing(
+    jobs: Sequence[HashJob],
+    finish: Callable[[int, FileDigest], R],
+    *,
+    dual: bool = False,
+    workers: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> HashRun[R]:
+    """Start hashing ``jobs`` on background threads (one per core unless ``workers``).
+
+    ``finish(index, digest)`` runs on the worker right after job ``index`` is hashed; its
+    result is what :meth:`HashRun.wait` returns for that job. An exception it raises fails
+    the run like a read error.
+    """
+    return HashRun(jobs, finish, dual=dual, workers=workers, progress=progress)
+
+
+def _digest_only(index: int, digest: FileDigest) -> FileDigest:
+    return digest
+
+
+def hash_files(
+    jobs: Sequence[HashJob],
+    *,
+    dual: bool = False,
+    workers: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> list[FileDigest]:
+    """Hash every job (in parallel) and return the digests in the order of ``jobs``."""
+    if not jobs:
+        return []
+    run = start_hashing(jobs, _digest_only, dual=dual, workers=workers, progress=progress)
+    return run.wait()
 
 
 def digest_bytes(data: bytes, *, dual: bool = False) -> FileDigest:
@@ -138,30 +247,49 @@ def digest_bytes(data: bytes, *, dual: bool = False) -> FileDigest:
     return FileDigest(len(data), hashlib.sha256(data).digest(), blake, None)
 
 
-def _hash_one(job: HashJob, buf: bytearray, dual: bool, tick: Callable[[int], None]) -> FileDigest:
+def _open(job: HashJob) -> int:
     try:
-        fd = os.open(job.path, _O_FLAGS)
+        return os.open(job.path, _O_FLAGS)
     except OSError as exc:
         raise UnreadableInputError(f"cannot read {job.name}: {_reason(exc)}") from exc
+
+
+def _regular_size(fd: int, job: HashJob) -> int:
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        raise UnreadableInputError(f"{job.name} is not a regular file")
+    return st.st_size
+
+
+def _probe(job: HashJob) -> None:
+    """Raise what hashing ``job`` would raise on opening it (nothing is read)."""
+    fd = _open(job)
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise UnreadableInputError(f"{job.name} is not a regular file")
-        size = st.st_size
+        _regular_size(fd, job)
+    except OSError as exc:
+        raise UnreadableInputError(f"cannot read {job.name}: {_reason(exc)}") from exc
+    finally:
+        os.close(fd)
+
+
+def _hash_one(
+    job: HashJob, view: memoryview, dual: bool, tick: Callable[[int], None]
+) -> FileDigest:
+    fd = _open(job)
+    try:
+        size = _regular_size(fd, job)
         sha = hashlib.sha256()
         blake = hashlib.blake2b(digest_size=32) if dual else None
         content: bytes | None = None
-        if job.keep or size < BLOCK_SIZE:
-            data = _read_all(fd, size, job.name)
-            sha.update(data)
+        if job.keep:
+            content = _read_all(fd, size, job.name)
+            sha.update(content)
             if blake is not None:
-                blake.update(data)
-            total = len(data)
+                blake.update(content)
+            total = len(content)
             tick(total)
-            if job.keep:
-                content = data
         else:
-            total = _stream(fd, buf, sha, blake, tick)
+            total = _stream(fd, view, sha, blake, tick)
         if total != size:
             raise FileChangedError(f"{job.name} changed while it was being read")
     except OSError as exc:
@@ -187,26 +315,39 @@ def _read_all(fd: int, size: int, name: str) -> bytes:
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
+def _readv_into(fd: int, view: memoryview) -> int:
+    return os.readv(fd, (view,))
+
+
+def _readinto_fallback(fd: int, view: memoryview) -> int:  # pragma: no cover - no readv
+    with open(fd, "rb", buffering=0, closefd=False) as stream:
+        return stream.readinto(view) or 0
+
+
+_read_into: Callable[[int, memoryview], int] = (
+    _readv_into if hasattr(os, "readv") else _readinto_fallback
+)
+
+
 def _stream(
     fd: int,
-    buf: bytearray,
+    view: memoryview,
     sha: _Hasher,
     blake: _Hasher | None,
     tick: Callable[[int], None],
 ) -> int:
-    view = memoryview(buf)
     total = 0
-    with open(fd, "rb", buffering=0, closefd=False) as stream:
-        while True:
-            n = stream.readinto(view)
-            if not n:
-                break
-            chunk = view[:n]
-            sha.update(chunk)
-            if blake is not None:
-                blake.update(chunk)
-            total += n
-            tick(n)
+    read_into = _read_into
+    while True:
+        n = read_into(fd, view)
+        if not n:
+            break
+        chunk = view[:n] if n < len(view) else view
+        sha.update(chunk)
+        if blake is not None:
+            blake.update(chunk)
+        total += n
+        tick(n)
     return total
 
 

@@ -89,6 +89,8 @@ class _Walker:
         self.abs_root = abs_root
         self.include_hidden = include_hidden
         self.exclude = exclude
+        # (parent, base) of each excluded directory, for the per-directory check in walks.
+        self.exclude_parts = [os.path.split(ex) for ex in exclude]
         self.files: dict[str, InputFile] = {}
 
     def add_arg(self, arg: str) -> None:
@@ -114,7 +116,7 @@ class _Walker:
             return
         st = _stat(path)
         if stat.S_ISDIR(st.st_mode):
-            self._walk(abs_path, path)
+            self._walk(abs_path, path, self._dir_prefix(abs_path))
         else:
             self._add_file(abs_path, path, st)
 
@@ -129,33 +131,70 @@ class _Walker:
                 return True
         return False
 
-    def _walk(self, abs_dir: str, shown: str) -> None:
+    def _dir_prefix(self, abs_dir: str) -> str | None:
+        """What a child's name starts with ('' at the root); None outside the root."""
+        rel = os.path.relpath(abs_dir, self.abs_root)
+        if rel == os.curdir:
+            return ""
+        if rel == os.pardir or rel.startswith(os.pardir + os.sep):
+            return None  # every file below is outside the root: _name reports the first
+        return "/".join(rel.split(os.sep)) + "/"
+
+    def _walk(self, abs_dir: str, shown: str, prefix: str | None) -> None:
+        # Called only for a directory that is not excluded, so a child can only be excluded
+        # by being an excluded directory itself or one of its temporaries beside it.
         try:
             with os.scandir(abs_dir) as it:
                 entries = sorted(it, key=lambda e: os.fsencode(e.name))
         except OSError as exc:
             raise UnreadableInputError(f"cannot read directory {shown}: {_reason(exc)}") from exc
+        excluded_here = [base for parent, base in self.exclude_parts if parent == abs_dir]
         for entry in entries:
-            if entry.name.startswith(".") and not self.include_hidden:
+            name = entry.name
+            if name.startswith(".") and not self.include_hidden:
                 continue
-            child = os.path.join(abs_dir, entry.name)
-            child_shown = os.path.join(shown, entry.name)
-            if self._excluded(child):
+            if excluded_here and _excluded_name(name, excluded_here):
                 continue
+            child = os.path.join(abs_dir, name)
             if entry.is_symlink():
+                child_shown = os.path.join(shown, name)
                 st = _stat(child_shown)
                 if stat.S_ISDIR(st.st_mode):
                     continue  # symlinked directories are not entered during a walk
                 self._add_file(child, child_shown, st)
             elif entry.is_dir(follow_symlinks=False):
-                self._walk(child, child_shown)
-            else:
+                self._walk(child, os.path.join(shown, name), _child_prefix(prefix, name))
+            elif prefix is None:
+                child_shown = os.path.join(shown, name)
                 self._add_file(child, child_shown, _stat(child_shown))
+            else:
+                self._add_walked_file(entry, child, shown, prefix + name)
+
+    def _add_walked_file(self, entry: os.DirEntry[str], child: str, shown: str, raw: str) -> None:
+        """A plain (non-symlink) file met in a walk, its name already relative to the root."""
+        try:
+            st = entry.stat()
+        except OSError:
+            st = _stat(os.path.join(shown, entry.name))  # raises the one-line error
+        if not stat.S_ISREG(st.st_mode):
+            raise UnreadableInputError(f"{os.path.join(shown, entry.name)} is not a regular file")
+        if raw.isascii():
+            name = raw
+        else:
+            try:
+                raw.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                shown_child = os.path.join(shown, entry.name)
+                raise InputError(f"{shown_child}: file name is not valid UTF-8") from exc
+            name = unicodedata.normalize("NFC", raw)
+        self._record(name, child, st)
 
     def _add_file(self, abs_path: str, shown: str, st: os.stat_result) -> None:
         if not stat.S_ISREG(st.st_mode):
             raise UnreadableInputError(f"{shown} is not a regular file")
-        name = self._name(abs_path, shown)
+        self._record(self._name(abs_path, shown), abs_path, st)
+
+    def _record(self, name: str, abs_path: str, st: os.stat_result) -> None:
         previous = self.files.get(name)
         if previous is not None:
             if previous.path == abs_path:
@@ -178,6 +217,16 @@ class _Walker:
         except UnicodeEncodeError as exc:
             raise InputError(f"{shown}: file name is not valid UTF-8") from exc
         return unicodedata.normalize("NFC", "/".join(parts))
+
+
+def _child_prefix(prefix: str | None, name: str) -> str | None:
+    return None if prefix is None else f"{prefix}{name}/"
+
+
+def _excluded_name(name: str, bases: list[str]) -> bool:
+    return any(
+        name == base or name.startswith((f".{base}.tmp-", f".{base}.old-")) for base in bases
+    )
 
 
 def _check_case_collisions(files: list[InputFile]) -> None:

@@ -16,12 +16,24 @@
 :func:`loads_strict` reads JSON bytes for the file formats we own: UTF-8 without a BOM, no
 duplicate member names, no floats or NaN/Infinity, integers in the I-JSON range, no lone
 surrogates. It does not require the canonical form. Both raise :class:`JsonFormatError`.
+
+Fast path: for the common case the bytes come from the C encoder of :mod:`json`
+(``sort_keys``, compact separators, ``ensure_ascii=False``), used only when its output is
+provably the RFC 8785 form: the value is made of exactly ``dict`` with ASCII ``str`` keys,
+``list``, ``tuple``, ``str``, ``int`` within the I-JSON range, ``bool`` and ``None``, nested
+no deeper than the reference encoder allows. For such values ``json`` escapes exactly as
+RFC 8785 does (``\\"``, ``\\\\``, ``\\b \\f \\n \\r \\t``, other controls as lower-case
+``\\u00xx``; U+007F, U+2028, U+2029 and every other character literal) and its code-point
+key order equals UTF-16 code-unit order (ASCII keys are single code units). Anything else
+(subclasses, other mappings, non-ASCII keys, floats, big integers, lone surrogates) takes
+the reference encoder, which also produces every error.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import cast
 
 from anchor.errors import InputError
 
@@ -40,6 +52,13 @@ for _code in range(0x20):
     _ESCAPES.setdefault(chr(_code), f"\\u{_code:04x}")
 _ESCAPE_TABLE = str.maketrans(_ESCAPES)
 _NEEDS_ESCAPE = frozenset(_ESCAPES)
+_MAX_DEPTH = 64
+
+# The C encoder of the json module, configured to give RFC 8785 output for plain values.
+# check_circular is off: _is_plain bounds the depth first, so a cycle never reaches it.
+_fast_encode = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), check_circular=False
+).encode
 
 
 class JsonFormatError(InputError):
@@ -48,6 +67,56 @@ class JsonFormatError(InputError):
 
 def canonical_json(value: object) -> bytes:
     """The RFC 8785 canonical UTF-8 bytes of ``value`` (see the module docstring for the subset)."""
+    if _is_plain(value, 0):
+        try:
+            return _fast_encode(value).encode("utf-8")
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: the reference encoder reports it
+    return _reference(value)
+
+
+def quote(text: str) -> str:
+    """The RFC 8785 form of one string, quotes included, as text (for writers that build
+    canonical documents from pieces). Raises :class:`JsonFormatError` on a lone surrogate."""
+    if type(text) is not str:
+        return canonical_json(text).decode("utf-8")
+    quoted: str = _fast_encode(text)
+    if not quoted.isascii():
+        try:
+            quoted.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise JsonFormatError("canonical JSON: a string contains a lone surrogate") from exc
+    return quoted
+
+
+def _is_plain(value: object, depth: int) -> bool:
+    """True when ``value`` is exactly dict/list/tuple/str/int/bool/None, with ASCII ``str``
+    keys, integers within +-(2^53-1) and nothing nested deeper than the reference allows."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    members: Iterable[object]
+    if kind is int:
+        return -MAX_SAFE_INTEGER <= cast(int, value) <= MAX_SAFE_INTEGER
+    if kind is dict:
+        mapping = cast(dict[object, object], value)
+        for key in mapping:
+            if type(key) is not str or not key.isascii():
+                return False
+        members = mapping.values()
+    elif kind is list or kind is tuple:
+        members = cast(Sequence[object], value)
+    else:
+        return False
+    if depth >= _MAX_DEPTH:
+        return not value  # any member would be nested too deeply
+    for item in members:  # noqa: SIM110 - a plain loop is faster than all() here
+        if type(item) is not str and not _is_plain(item, depth + 1):
+            return False
+    return True
+
+
+def _reference(value: object) -> bytes:
     parts: list[str] = []
     _emit(value, parts, depth=0)
     text = "".join(parts)
@@ -68,7 +137,7 @@ def _utf16_key(key: str) -> bytes:
 
 
 def _emit(value: object, parts: list[str], *, depth: int) -> None:
-    if depth > 64:
+    if depth > _MAX_DEPTH:
         raise JsonFormatError("canonical JSON: nesting deeper than 64 levels")
     if value is None:
         parts.append("null")

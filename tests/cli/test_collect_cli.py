@@ -416,3 +416,19 @@ def test_unusable_output_is_refused_before_reading_inputs(run_cli: Run, tmp_path
     r = run_cli(["collect", tmp_path / "missing", "--root", tmp_path, "-o", out])
     _one_error_line(r, "exists and is not a directory")
     assert out.read_bytes() == b"a file"
+
+
+def test_garbage_collector_state_is_restored(run_cli: Run, tmp_path: Path) -> None:
+    import gc
+
+    assert gc.isenabled()
+    ok = run_cli(["collect", FIXTURES, "--root", FIXTURES, "-o", tmp_path / "a", "-q"])
+    assert ok.exit_code == 0 and gc.isenabled()
+    bad = run_cli(["collect", tmp_path / "missing", "-o", tmp_path / "b"])
+    assert bad.exit_code == 4 and gc.isenabled()
+    gc.disable()
+    try:
+        again = run_cli(["collect", FIXTURES, "--root", FIXTURES, "-o", tmp_path / "c", "-q"])
+        assert again.exit_code == 0 and not gc.isenabled()
+    finally:
+        gc.enable()

@@ -84,6 +84,14 @@ def test_first_failure_by_input_order_is_reported(tmp_path: Path) -> None:
     for _ in range(5):
         with pytest.raises(UnreadableInputError, match="missing-0:"):
             hash_files(jobs, workers=4)
+    # Mixed sizes: the small-file worker starts at the other end of the queue, yet the
+    # first unreadable file in job order is the one reported.
+    (tmp_path / "ok.bin").write_bytes(bytes(3 * BLOCK_SIZE))
+    mixed = [HashJob(str(tmp_path / "ok.bin"), "ok.bin", 3 * BLOCK_SIZE)]
+    mixed += [HashJob(str(tmp_path / f"gone-{i}"), f"gone-{i}", 10 + i) for i in range(6)]
+    for _ in range(10):
+        with pytest.raises(UnreadableInputError, match="gone-0:"):
+            hash_files(mixed, workers=2)
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
@@ -129,3 +137,125 @@ def test_failure_abandons_other_work_and_reports_the_real_error(tmp_path: Path) 
     for _ in range(3):
         with pytest.raises(UnreadableInputError, match="cannot read a-missing"):
             hash_files(jobs, workers=2)
+
+
+def test_finish_runs_per_job_and_results_come_back_in_job_order(tmp_path: Path) -> None:
+    from anchor.evidence.digests import FileDigest, start_hashing
+
+    files = _files(tmp_path)
+    jobs = [HashJob(str(p), p.name, len(d), keep=(i == 3)) for i, (p, d) in enumerate(files)]
+    seen: list[int] = []
+    lock = threading.Lock()
+
+    def finish(index: int, digest: FileDigest) -> tuple[int, str, bytes | None]:
+        with lock:
+            seen.append(index)
+        return index, digest.sha256.hex(), digest.content
+
+    got = start_hashing(jobs, finish, workers=2).wait()
+    assert sorted(seen) == list(range(len(files)))
+    assert got == [
+        (i, hashlib.sha256(d).hexdigest(), d if i == 3 else None) for i, (_, d) in enumerate(files)
+    ]
+
+
+def test_an_exception_in_finish_fails_the_run(tmp_path: Path) -> None:
+    from anchor.evidence.digests import FileDigest, start_hashing
+
+    files = _files(tmp_path)
+    jobs = [HashJob(str(p), p.name, len(d)) for p, d in files]
+
+    def finish(index: int, digest: FileDigest) -> int:
+        if index == 2:
+            raise ValueError(f"bad item {index}")
+        return index
+
+    for _ in range(3):
+        with pytest.raises(ValueError, match="bad item 2"):
+            start_hashing(jobs, finish, workers=2).wait()
+
+
+def test_small_files_go_to_one_worker_smallest_first_large_files_largest_first(
+    tmp_path: Path,
+) -> None:
+    from anchor.evidence.digests import FileDigest, start_hashing
+
+    sizes = [3 * BLOCK_SIZE, 2 * BLOCK_SIZE + 1, BLOCK_SIZE, 10, 2000, 300, 40_000, 5, 777]
+    jobs = []
+    for n, size in enumerate(sizes):
+        path = tmp_path / f"f{n}"
+        path.write_bytes(bytes(size))
+        jobs.append(HashJob(str(path), path.name, size))
+    taken: dict[str, list[int]] = {}
+    lock = threading.Lock()
+    small_started = threading.Event()
+
+    def finish(index: int, digest: FileDigest) -> int:
+        name = threading.current_thread().name
+        with lock:
+            taken.setdefault(name, []).append(digest.size)
+        if name == "anchor-hash-1":
+            small_started.set()
+        else:  # hold the large-file worker until the other one has started, however late
+            small_started.wait(timeout=60)
+        return digest.size
+
+    assert start_hashing(jobs, finish, workers=2).wait() == sizes
+    small_worker = taken["anchor-hash-1"]
+    large_worker = taken["anchor-hash-0"]
+    assert sorted(small_worker + large_worker) == sorted(sizes)
+    # The small-file worker starts at the smallest file and goes up while small ones last;
+    # the other one goes down from the largest.
+    assert small_worker[0] == 5
+    small_part = [s for s in small_worker if s < BLOCK_SIZE]
+    assert small_part == sorted(small_part)
+    assert large_worker == sorted(large_worker, reverse=True)
+    assert large_worker[0] == 3 * BLOCK_SIZE
+
+
+def test_one_worker_takes_everything_largest_first(tmp_path: Path) -> None:
+    from anchor.evidence.digests import FileDigest, start_hashing
+
+    sizes = [10, BLOCK_SIZE + 3, 5, 2 * BLOCK_SIZE]
+    jobs = []
+    for n, size in enumerate(sizes):
+        path = tmp_path / f"f{n}"
+        path.write_bytes(bytes(size))
+        jobs.append(HashJob(str(path), path.name, size))
+    order: list[int] = []
+
+    def finish(index: int, digest: FileDigest) -> int:
+        order.append(digest.size)
+        return index
+
+    assert start_hashing(jobs, finish, workers=1).wait() == [0, 1, 2, 3]
+    assert order == sorted(sizes, reverse=True)
+
+
+def test_cancel_stops_the_workers_and_wait_then_refuses(tmp_path: Path) -> None:
+    from anchor.evidence.digests import FileDigest, HashingCancelledError, start_hashing
+
+    big = tmp_path / "big.bin"
+    big.write_bytes(bytes(8 * BLOCK_SIZE))
+    jobs = [HashJob(str(big), f"big{i}", 8 * BLOCK_SIZE) for i in range(64)]
+    reached = threading.Event()
+    release = threading.Event()
+
+    def progress(n: int) -> None:
+        reached.set()
+        release.wait()  # hold the workers until the run is cancelled
+
+    def finish(index: int, digest: FileDigest) -> int:
+        return index
+
+    run = start_hashing(jobs, finish, workers=2, progress=progress)
+    assert reached.wait(timeout=60)
+    canceller = threading.Thread(target=run.cancel)
+    canceller.start()
+    while not run._stop.is_set():  # cancel() sets the flag before joining the workers
+        threading.Event().wait(0.001)
+    release.set()
+    canceller.join()
+    assert not any(t.name.startswith("anchor-hash") for t in threading.enumerate())
+    with pytest.raises(HashingCancelledError):
+        run.wait()

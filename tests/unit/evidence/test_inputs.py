@@ -183,3 +183,55 @@ def test_output_directory_and_its_temporaries_are_not_walked(tmp_path: Path) -> 
 def test_root_must_be_a_directory(tmp_path: Path) -> None:
     with pytest.raises(MissingInputError, match=r"root .* is not a directory"):
         expand_inputs([str(tmp_path)], str(tmp_path / "missing"))
+
+
+def test_walked_names_match_per_file_names_in_nested_non_ascii_directories(
+    tmp_path: Path,
+) -> None:
+    # Directory and file names in NFD, nested, below the root: every name is the NFC form
+    # of the path relative to the root, exactly as naming each file explicitly gives.
+    nfd_dir = unicodedata.normalize("NFD", "répertoire")
+    nfd_file = unicodedata.normalize("NFD", "naïve.txt")
+    _tree(
+        tmp_path,
+        {
+            f"rel/{nfd_dir}/sub/{nfd_file}": b"1",
+            f"rel/{nfd_dir}/plain.bin": b"22",
+            "rel/ascii/deeper/x.y": b"333",
+        },
+    )
+    walked = expand_inputs([str(tmp_path / "rel")], str(tmp_path))
+    assert [f.name for f in walked] == [
+        "rel/ascii/deeper/x.y",
+        unicodedata.normalize("NFC", "rel/répertoire/plain.bin"),
+        unicodedata.normalize("NFC", "rel/répertoire/sub/naïve.txt"),
+    ]
+    explicit = expand_inputs([f.path for f in walked], str(tmp_path))
+    assert [(f.name, f.path, f.size) for f in explicit] == [
+        (f.name, f.path, f.size) for f in walked
+    ]
+    assert [f.size for f in walked] == [3, 2, 1]
+
+
+def test_walked_directory_outside_the_root_names_its_first_file(tmp_path: Path) -> None:
+    _tree(tmp_path, {"a/x": b"", "b/c/z": b"", "b/y": b""})
+    with pytest.raises(OutsideRootError, match=r"b/c/z is outside the root"):
+        expand_inputs([str(tmp_path / "b")], str(tmp_path / "a"))
+
+
+def test_output_directory_nested_deeper_is_not_walked(tmp_path: Path) -> None:
+    _tree(
+        tmp_path,
+        {
+            "d/e/out/manifest.json": b"{}",
+            "d/e/.out.old-1/f": b"",
+            "d/e/.out.tmp-2/f": b"",
+            "d/e/outside": b"",
+            "d/out/kept": b"",
+        },
+    )
+    out = str(tmp_path / "d" / "e" / "out")
+    assert _names(tmp_path, str(tmp_path), exclude=[out], include_hidden=True) == [
+        "d/e/outside",
+        "d/out/kept",
+    ]

@@ -116,3 +116,131 @@ def test_loads_strict_rejects(data: bytes, message: str) -> None:
     with pytest.raises(JsonFormatError, match=message.replace("[", r"\[")) as caught:
         loads_strict(data)
     assert isinstance(caught.value, InputError)
+
+
+# --- the json-module fast path must agree byte for byte with the reference encoder ---------
+
+# Any character at all in values (controls, U+007F, U+2028/2029, astral, lone surrogates);
+# keys mostly ASCII (the fast path's condition), sometimes not (the fallback).
+any_text = st.text(st.characters(), max_size=10)
+ascii_keys = st.text(st.characters(max_codepoint=0x7F), max_size=6)
+fast_path_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**54), 2**54)
+    | any_text
+    | st.sampled_from(["\x7f", "\u2028\u2029", "\U0001f600", '"\\/', "\x00\x1f\b\f\n\r\t"]),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(ascii_keys, inner, max_size=4)
+        | st.dictionaries(ascii_keys | any_text, inner, max_size=3)
+    ),
+    max_leaves=16,
+)
+
+
+def _both(value: object) -> tuple[bytes | str, bytes | str]:
+    """(public encoder result, reference result); an error is reported as its message."""
+    from anchor.merkle.jcs import _reference
+
+    results: list[bytes | str] = []
+    for encode in (canonical_json, _reference):
+        try:
+            results.append(encode(value))
+        except JsonFormatError as exc:
+            results.append(f"error: {exc.message}")
+    return results[0], results[1]
+
+
+@settings(max_examples=400, deadline=None)
+@given(fast_path_values)
+def test_fast_path_agrees_with_reference_encoder(value: object) -> None:
+    fast, reference = _both(value)
+    assert fast == reference
+
+
+@settings(max_examples=200, deadline=None)
+@given(fast_path_values)
+def test_plain_values_take_the_json_module_path_and_match(value: object) -> None:
+    from anchor.merkle.jcs import _fast_encode, _is_plain, _reference
+
+    if not _is_plain(value, 0):
+        return
+    try:
+        expected = _reference(value)
+    except JsonFormatError:
+        return  # only a lone surrogate can fail here; covered by the test above
+    assert _fast_encode(value).encode("utf-8") == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a": 1.5},
+        {"a": 2**53},
+        [-(2**53)],
+        {1: "x"},
+        {"a": {True: 1}},
+        {"\u00e9": 1, "e": 2},
+        {"\U0001f600": 1, "\ufb33": 2},
+        {"k": "\ud800"},
+        {"k": bytearray(b"x")},
+        [{"a": {1, 2}}],
+    ],
+)
+def test_values_outside_the_fast_path_fall_back(value: object) -> None:
+    from anchor.merkle.jcs import _is_plain
+
+    is_plain = _is_plain(value, 0)
+    fast, reference = _both(value)
+    assert fast == reference
+    # Only the lone surrogate passes the shape check; the json module then cannot encode it.
+    assert is_plain == (value == {"k": "\ud800"})
+
+
+def test_fast_path_depth_limit_matches_reference() -> None:
+    leaves: tuple[object, ...] = ([], "x", 1, {})
+    for depth in (63, 64, 65, 66):
+        for leaf in leaves:
+            value: object = leaf
+            for _ in range(depth):
+                value = [value]
+            assert _both(value)[0] == _both(value)[1], (depth, leaf)
+    nested: object = "x"
+    for _ in range(64):
+        nested = {"k": nested}
+    assert canonical_json(nested).startswith(b'{"k":{"k":')
+    with pytest.raises(JsonFormatError, match="deeper"):
+        canonical_json({"k": nested})
+
+
+def test_fast_path_escapes_exactly_like_rfc8785() -> None:
+    text = "".join(chr(c) for c in range(0x80)) + "\u2028\u2029\ue000\uffff\U0001f600"
+    value = {"s": text, "list": [text, (text,)]}
+    expected = (
+        '"'
+        + "".join(
+            {0x22: '\\"', 0x5C: "\\\\", 0x08: "\\b", 0x0C: "\\f", 0x0A: "\\n", 0x0D: "\\r"}.get(
+                c, "\\t" if c == 9 else (f"\\u{c:04x}" if c < 0x20 else chr(c))
+            )
+            for c in range(0x80)
+        )
+        + '\u2028\u2029\ue000\uffff\U0001f600"'
+    )
+    assert canonical_json(value) == (
+        '{"list":[' + expected + ",[" + expected + ']],"s":' + expected + "}"
+    ).encode("utf-8")
+
+
+@settings(max_examples=200, deadline=None)
+@given(any_text)
+def test_quote_is_the_canonical_form_of_one_string(text: str) -> None:
+    from anchor.merkle.jcs import quote
+
+    _, reference = _both(text)
+    if isinstance(reference, str):  # an error: a lone surrogate
+        with pytest.raises(JsonFormatError, match="lone surrogate"):
+            quote(text)
+    else:
+        assert quote(text).encode("utf-8") == reference
