@@ -88,45 +88,10 @@ SAMPLE_PLAIN: dict[str, str] = {
         "64189ac74e9e0419264ff7084d385939388931a36b64e00058bc37ed3ae2cb26"
     ),
 }
+# Release metadata and --dual-hash change only the manifest; leaves and proofs stay the same.
 SAMPLE_FULL: dict[str, str] = {
-    "leaves.cbor": ("499e5a28968f723659d916731b1c0434d0512a28bbe4356f48321b31ea6166e7"),
-    "manifest.json": ("40814e4ba5e290f7a7593e49a177865e88b2dcd998a477f993d3f04c5d5c2d81"),
-    "proofs/attestations/provenance.intoto.json.proof.json": (
-        "e2d8364fb7901dbd7fb5196d148fff1fb89751a152a3bfc869a892fba5fed397"
-    ),
-    "proofs/attestations/release.intoto.jsonl.proof.json": (
-        "923637315f03873b5b32b5acce86504e3d9f5069d02b64ccaae2a5f8766f226c"
-    ),
-    "proofs/attestations/test-result.dsse.json.proof.json": (
-        "a33c5a4e61460b37ca997b4ebcea383a64219db4b9ecf259dbd24a29f7c9c156"
-    ),
-    "proofs/dist/SHA256SUMS.proof.json": (
-        "1a3b80744b116e222f4963ff8d47aaf72a14e8008eb4d090c9cb3ce4b7675da2"
-    ),
-    "proofs/dist/evidence-demo-1.0.0.tar.gz.proof.json": (
-        "f51b687433de751e664928f8a22f2019310a01b51b2bc71935bbc846d1bacbd8"
-    ),
-    "proofs/dist/evidence-demo-1.0.0.tar.gz.sigstore.json.proof.json": (
-        "f6f59895e5dec985cf18678c873702d590757781bf2aadb18d4a7eeec3b05740"
-    ),
-    "proofs/logs/build.log.proof.json": (
-        "16c628467bc854827433b6bc507d7c51b99389349cb83eed5a57b9a06885366d"
-    ),
-    "proofs/reports/junit.xml.proof.json": (
-        "b7c8ddf3da32b37a2749d3d851465c06420da0e0d05f4693f04b913bb6b5e052"
-    ),
-    "proofs/sbom/evidence-demo.cdx.json.proof.json": (
-        "5d509c07049dfec771f746940b868fdaa3ba62b7442d1cff7f6d536786253106"
-    ),
-    "proofs/sbom/evidence-demo.cdx.xml.proof.json": (
-        "fc6422ec824217a0e9de28fe2d33f4f1a86cfdd37caec90d53d5b398357a29b9"
-    ),
-    "proofs/sbom/evidence-demo.spdx.json.proof.json": (
-        "9c995ad806f7b1d6cb07c72352284f026107daaac2fe4b04f0eeeab8084e2a77"
-    ),
-    "proofs/sbom/evidence-demo.spdx.proof.json": (
-        "64189ac74e9e0419264ff7084d385939388931a36b64e00058bc37ed3ae2cb26"
-    ),
+    **SAMPLE_PLAIN,
+    "manifest.json": "40814e4ba5e290f7a7593e49a177865e88b2dcd998a477f993d3f04c5d5c2d81",
 }
 SYNTHETIC = "ddc756925095569bcb0b15366f08ce18f860faf3f6cdfe4872194c89cd723d02"
 
