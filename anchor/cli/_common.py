@@ -7,15 +7,14 @@ stderr (``note``). Nothing outside ``anchor.cli`` prints.
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import click
 
 from anchor.errors import InputError
+from anchor.fsutil import replace_atomically
 
 
 def read_input_bytes(name: str, *, hex_text: bool = False) -> bytes:
@@ -67,34 +66,16 @@ def check_output_path(name: str, *, flag: str) -> Path:
     return path
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def write_file_atomic(name: str, data: bytes, *, flag: str) -> None:
-    """Write ``data`` to ``name`` all at once: a temporary file beside it, fsync, then rename.
+    """Write ``data`` to ``name`` all at once (see :func:`anchor.fsutil.replace_atomically`).
 
-    A reader sees either the old file or the complete new one, never a partial write; on
-    any error the temporary file is removed and ``name`` is untouched (exit 4).
+    On any error ``name`` is untouched and the error is one line (exit 4).
     """
     path = check_output_path(name, flag=flag)
-    tmp: str | None = None
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), 0o666 & ~_umask())  # as open() would, not mkstemp's 0600
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        tmp = None
+        replace_atomically(path, data)
     except OSError as exc:
         raise InputError(f"cannot write {name}: {exc.strerror or type(exc).__name__}") from exc
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
 
 
 def emit_json(obj: Any, *, pretty: bool = False) -> None:

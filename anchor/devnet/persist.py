@@ -12,7 +12,6 @@ Writes are atomic (temporary file in the same folder, fsync, ``os.replace``).
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from anchor.devnet.params import CONWAY, NETWORK_MAGIC, ProtocolParams
 from anchor.devnet.state import Block, ChainState, Clock, credit_output
 from anchor.devnet.txdecode import TxDecodeError, TxIn, TxOut
 from anchor.errors import EnvironmentFailure, InputError
+from anchor.fsutil import replace_atomically
 
 FORMAT = "anchor-devnet-state-v1"
 
@@ -110,15 +110,9 @@ def from_json(doc: Any, *, clock: Clock = time.time, params: ProtocolParams = CO
 def save_state(state: ChainState, path: Path) -> None:
     """Write ``state`` to ``path`` atomically; raise EnvironmentFailure if it cannot."""
     text = json.dumps(to_json(state), separators=(",", ":")) + "\n"
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        replace_atomically(path, text.encode("utf-8"))
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise EnvironmentFailure(
             f"cannot write devnet state {path}: {exc.strerror or exc}"
         ) from exc

@@ -29,6 +29,7 @@ from queue import SimpleQueue
 from anchor.errors import InputError
 from anchor.evidence.collect import LEAVES_FILE, MANIFEST_FILE, Bundle
 from anchor.evidence.manifest import ManifestError, load_manifest
+from anchor.fsutil import current_umask, exclusive_folder_lock
 
 _WRITE_BATCH = 64
 _WRITERS = 4
@@ -192,7 +193,7 @@ def _write_tree(bundle: Bundle, tmp: str) -> None:
             thread.join()
     if failures:
         raise failures[0]
-    os.chmod(tmp, 0o777 & ~_umask())
+    os.chmod(tmp, 0o777 & ~current_umask())
 
 
 def _write_files(batch: list[tuple[str, bytes]]) -> None:
@@ -210,21 +211,12 @@ def _write_files(batch: list[tuple[str, bytes]]) -> None:
 def _publish_lock(dest: str, shown: str) -> Iterator[None]:
     """Hold the lock `anchor publish` takes on a bundle folder (flock), or refuse."""
     try:
-        import fcntl
-    except ImportError:  # pragma: no cover - non-POSIX: no publish lock to respect
-        yield
-        return
-    fd = os.open(dest, os.O_RDONLY)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise OutputConflictError(
-                f"{shown} is locked by a running 'anchor publish' (not replaced)"
-            ) from exc
-        yield
-    finally:
-        os.close(fd)  # releases the lock
+        with exclusive_folder_lock(dest):
+            yield
+    except BlockingIOError as exc:
+        raise OutputConflictError(
+            f"{shown} is locked by a running 'anchor publish' (not replaced)"
+        ) from exc
 
 
 def _swap(tmp: str, dest: str, parent: str, base: str) -> None:
@@ -240,12 +232,6 @@ def _swap(tmp: str, dest: str, parent: str, base: str) -> None:
         os.rmdir(aside)
         raise
     shutil.rmtree(aside, ignore_errors=True)
-
-
-def _umask() -> int:
-    current = os.umask(0o022)
-    os.umask(current)
-    return current
 
 
 def _reason(exc: OSError) -> str:

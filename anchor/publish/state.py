@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from anchor.errors import EnvironmentFailure, InputError
+from anchor.fsutil import exclusive_folder_lock, replace_atomically
 
 MANIFEST = "manifest.json"
 LEAVES = "leaves.cbor"
@@ -56,37 +56,10 @@ class BadState(InputError):
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` atomically and durably (temp file, fsync, rename)."""
-    folder = path.parent
-    tmp = folder / f".{path.name}.tmp-{os.getpid()}"
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
+        replace_atomically(path, data)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
         raise EnvironmentFailure(f"cannot write {path}: {exc.strerror or exc}") from exc
-    _fsync_dir(folder)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some filesystems refuse fsync on a directory; the rename is still atomic
-    finally:
-        os.close(fd)
 
 
 def json_bytes(obj: Any) -> bytes:
@@ -103,24 +76,12 @@ def write_json(path: Path, obj: Any) -> None:
 def bundle_lock(bundle: Path) -> Iterator[None]:
     """Hold an exclusive lock on the bundle folder; :class:`BundleLocked` if someone else has it."""
     try:
-        import fcntl
-    except ImportError:  # pragma: no cover - non-POSIX: no locking, the state checks remain
-        yield
-        return
-    fd = os.open(bundle, os.O_RDONLY)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            raise BundleLocked(
-                f"{bundle} is being published by another process", hint="wait for it to finish"
-            ) from exc
-        try:
+        with exclusive_folder_lock(bundle):
             yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+    except BlockingIOError as exc:
+        raise BundleLocked(
+            f"{bundle} is being published by another process", hint="wait for it to finish"
+        ) from exc
 
 
 @dataclass(frozen=True)
