@@ -48,49 +48,34 @@ class Network:
         return self.network_id == 1
 
     @classmethod
-    def mainnet(cls) -> Network:
-        """Cardano mainnet."""
+    def _public(cls, name: str, *, network_id: int, magic: int) -> Network:
+        """A public network: hosted Blockfrost endpoint, 15 confirmations, 2-hour validity."""
         return cls(
-            name="mainnet",
-            network_id=1,
-            magic=764824073,
-            blockfrost_url="https://cardano-mainnet.blockfrost.io/api/v0",
+            name=name,
+            network_id=network_id,
+            magic=magic,
+            blockfrost_url=f"https://cardano-{name}.blockfrost.io/api/v0",
             public=True,
             default_confirmations=PUBLIC_CONFIRMATIONS,
             default_timeout=900.0,
             default_ttl=7200,
             poll_interval=5.0,
         )
+
+    @classmethod
+    def mainnet(cls) -> Network:
+        """Cardano mainnet."""
+        return cls._public("mainnet", network_id=1, magic=764824073)
 
     @classmethod
     def preprod(cls) -> Network:
         """The pre-production testnet."""
-        return cls(
-            name="preprod",
-            network_id=0,
-            magic=1,
-            blockfrost_url="https://cardano-preprod.blockfrost.io/api/v0",
-            public=True,
-            default_confirmations=PUBLIC_CONFIRMATIONS,
-            default_timeout=900.0,
-            default_ttl=7200,
-            poll_interval=5.0,
-        )
+        return cls._public("preprod", network_id=0, magic=1)
 
     @classmethod
     def preview(cls) -> Network:
         """The preview testnet."""
-        return cls(
-            name="preview",
-            network_id=0,
-            magic=2,
-            blockfrost_url="https://cardano-preview.blockfrost.io/api/v0",
-            public=True,
-            default_confirmations=PUBLIC_CONFIRMATIONS,
-            default_timeout=900.0,
-            default_ttl=7200,
-            poll_interval=5.0,
-        )
+        return cls._public("preview", network_id=0, magic=2)
 
     @classmethod
     def devnet(cls) -> Network:

@@ -25,14 +25,13 @@ import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from anchor.chain.network import network_by_name
 from anchor.errors import EnvironmentFailure
 
 NETWORKS = ("mainnet", "preprod", "preview", "devnet")
 
 BLOCKFROST_DEFAULT_URLS = {
-    "mainnet": "https://cardano-mainnet.blockfrost.io/api/v0",
-    "preprod": "https://cardano-preprod.blockfrost.io/api/v0",
-    "preview": "https://cardano-preview.blockfrost.io/api/v0",
+    name: network_by_name(name).blockfrost_url for name in ("mainnet", "preprod", "preview")
 }
 KOIOS_DEFAULT_URLS = {
     "mainnet": "https://api.koios.rest/api/v1",

@@ -19,8 +19,6 @@ import typer
 
 from anchor.cli._common import emit_json, note, out
 
-MAX_BLOCK_TIME = 3600.0
-
 _PORT_HELP = "Port on 127.0.0.1 (0 picks a free one)."
 _FUND_HELP = "Genesis funds ADDR=ADA for a new chain (repeatable), e.g. addr_test1...=1000."
 _BLOCK_HELP = "Seconds between blocks (more than 0, at most 3600); blocks are cut on this clock."
@@ -33,6 +31,7 @@ def _ada(lovelace: int) -> str:
 
 
 def _check_flags(port: int, block_time: float, state: Path | None) -> None:
+    from anchor.devnet.server import MAX_BLOCK_TIME
     from anchor.errors import InputError
 
     if not 0 <= port <= 65535:
