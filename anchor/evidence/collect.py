@@ -72,11 +72,12 @@ class Bundle:
 
     def proof_files(self) -> Iterator[tuple[str, bytes]]:
         """Every proof file as ``(relative path, canonical JSON bytes)``, in manifest order."""
-        from anchor.evidence.proofs import encode_proof_files
+        from anchor.merkle.prooffile import encode_tree_proofs
 
         items = self.manifest.items
         paths = (proof_path(item.name) for item in items)
-        return zip(paths, encode_proof_files(items, self.tree), strict=True)
+        entries = [(item.name, item.sha256) for item in items]
+        return zip(paths, encode_tree_proofs(entries, self.tree), strict=True)
 
     def files(self) -> Iterator[tuple[str, bytes]]:
         """Every file of the bundle as ``(relative path with '/', bytes)``."""
@@ -142,8 +143,8 @@ def build_bundle(
 
 def _preload() -> None:
     """Import what the assembly and the writer need while the workers hash."""
-    import anchor.evidence.proofs
-    import anchor.merkle.leaves  # noqa: F401
+    import anchor.merkle.leaves
+    import anchor.merkle.prooffile  # noqa: F401
 
 
 def assemble(metadata: Metadata, items: Sequence[Item]) -> Bundle:

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from anchor.errors import InputError
-from anchor.merkle.jcs import JsonFormatError, canonical_json, loads_strict
+from anchor.merkle.jcs import JsonFormatError, canonical_json, loads_strict, quote
 from anchor.merkle.tree import ALG, HASH_SIZE, MAX_LEAVES, MerkleError, MerkleTree, leaf_hash
 from anchor.merkle.tree import verify_inclusion as _verify_inclusion
 
@@ -262,3 +262,71 @@ def _anchor_from_json(value: object) -> AnchorInfo:
         else _hex32(block_hash, "anchor.block_hash"),
         slot=obj.get("slot"),
     )
+
+
+# --------------------------------------------------------------------------- bulk encoding
+
+
+def encode_tree_proofs(entries: Sequence[tuple[str, bytes]], tree: MerkleTree) -> Iterator[bytes]:
+    """The proof file of every leaf: entry ``i`` = (name, sha2-256 digest) of leaf ``i``.
+
+    Byte-identical to ``ProofFile(...).to_json_bytes()`` for each entry, but built from
+    one string format per proof (about three times faster for thousands of items): all
+    files of a tree share format, algorithm, size and root. As a guard against the two
+    encodings drifting apart, the first and last entries are encoded both ways first; on
+    any difference every entry takes the reference encoder. An entry :class:`ProofFile`
+    would refuse (empty name, NUL, digest not 32 bytes) goes to it, to raise its error.
+    """
+    if len(entries) != tree.size:
+        raise ValueError("one item per leaf of the tree is required")
+    if not entries:
+        return iter(())
+    bulk = _BulkProofEncoder(tree)
+    for i in {0, len(entries) - 1}:
+        name, digest = entries[i]
+        path = tree.proof(i)
+        if bulk.encode(name, digest, i, path) != _reference_proof(name, digest, i, tree, path):
+            return _reference_all(entries, tree)  # the format changed: never guess
+    return bulk.encode_all(entries)
+
+
+def _reference_proof(
+    name: str, digest: bytes, index: int, tree: MerkleTree, path: Sequence[bytes]
+) -> bytes:
+    """One proof file through :class:`ProofFile` (the definition of the bytes)."""
+    return ProofFile(name, digest, index, tree.size, tuple(path), tree.root).to_json_bytes()
+
+
+def _reference_all(entries: Sequence[tuple[str, bytes]], tree: MerkleTree) -> Iterator[bytes]:
+    for i, ((name, digest), path) in enumerate(zip(entries, tree.iter_proofs(), strict=True)):
+        yield _reference_proof(name, digest, i, tree, path)
+
+
+class _BulkProofEncoder:
+    """The canonical JSON of a proof file without ``anchor``, from its pieces.
+
+    Keys in RFC 8785 order: format, item {name, sha2-256}, leaf_index, path, root,
+    tree_alg, tree_size.
+    """
+
+    def __init__(self, tree: MerkleTree) -> None:
+        self.tree = tree
+        self.head = '{"format":' + quote(PROOF_FORMAT) + ',"item":{"name":'
+        self.tail = f'"root":"{tree.root.hex()}","tree_alg":{quote(ALG)},"tree_size":{tree.size}}}'
+
+    def encode(self, name: str, digest: bytes, index: int, path: Sequence[bytes]) -> bytes:
+        if not name or "\x00" in name or len(digest) != HASH_SIZE:
+            return _reference_proof(name, digest, index, self.tree, path)
+        nodes = '","'.join([node.hex() for node in path])
+        hashes = f'"{nodes}"' if path else ""
+        return (
+            f'{self.head}{quote(name)},"sha2-256":"{digest.hex()}"}},'
+            f'"leaf_index":{index},"path":[{hashes}],{self.tail}'
+        ).encode()
+
+    def encode_all(self, entries: Sequence[tuple[str, bytes]]) -> Iterator[bytes]:
+        encode = self.encode
+        for i, ((name, digest), path) in enumerate(
+            zip(entries, self.tree.iter_proofs(), strict=True)
+        ):
+            yield encode(name, digest, i, path)
