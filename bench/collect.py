@@ -10,7 +10,9 @@ subprocess of the real command, median and best of ``ANCHOR_BENCH_ROUNDS`` (defa
   written next to the set, on the same file system);
 * the same with ``--dual-hash``;
 * diagnostic only: the SHA-256 run with the bundle written to tmpfs (``/dev/shm``), to
-  show how much of the time is the file system creating one proof file per item.
+  show how much of the time is the file system creating one proof file per item;
+* diagnostic only: ``--dual-hash`` with ``ANCHOR_NATIVE_BLAKE2B=0`` (hashlib's BLAKE2b, one
+  file per thread at a time), the run before the native four-lane BLAKE2b (ADR 0007).
 
 Measurement conditions, printed with the results:
 
@@ -67,6 +69,7 @@ SLOW_CREATE_US = 40.0  # normal: about 15 us per small file on ext4 (Python loop
 MIB = 1 << 20
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = "openssl dgst -sha256"
+HASHLIB_DIAG = "(diag) --dual-hash, hashlib"
 
 
 def _layout(total_mib: int) -> list[tuple[str, int]]:
@@ -121,12 +124,12 @@ def _busy_seconds() -> float | None:
     return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
-def _time(cmd: list[str], *, cwd: Path) -> tuple[float, float]:
+def _time(cmd: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float]:
     """Wall time of ``cmd`` and the CPU time other processes used meanwhile (0 if unknown)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     busy = _busy_seconds()
     started = time.perf_counter()
-    done = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    done = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     elapsed = time.perf_counter() - started
     busy_after = _busy_seconds()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -262,12 +265,21 @@ def main() -> None:
         _generate(data, layout)
         names = sorted(rel for rel, _ in layout)
         version = subprocess.run([openssl, "version"], capture_output=True, text=True)
+        b2 = subprocess.run(
+            [
+                str(anchor.parent / "python"),
+                "-c",
+                "import anchor.blake2 as b; print(b.IMPLEMENTATION)",
+            ],
+            capture_output=True,
+            text=True,
+        )
         print(
             f"set: {len(layout)} files, {total / MIB:.0f} MiB "
             f"(4 large, {sum(1 for r, _ in layout if 'medium' in r)} x 4 MiB, "
             f"{sum(1 for r, _ in layout if 'small' in r)} x 64 KiB); "
             f"{os.cpu_count()} cores; Python {platform.python_version()}; "
-            f"{version.stdout.strip()}"
+            f"{version.stdout.strip()}; BLAKE2b: {b2.stdout.strip() or b2.stderr.strip()}"
         )
         collect = [str(anchor), "collect", ".", "--root", ".", "--quiet", "--no-env"]
         commands = {
@@ -275,7 +287,9 @@ def main() -> None:
             "anchor collect": collect,
             "anchor collect --dual-hash": [*collect, "--dual-hash"],
             "(diag) output on tmpfs": collect,
+            HASHLIB_DIAG: [*collect, "--dual-hash"],
         }
+        hashlib_env = dict(os.environ, ANCHOR_NATIVE_BLAKE2B="0")
         print(_compile_bytecode(), flush=True)
         os.sync()  # the set's own write-back must not run under the timed commands
         print(_settle_file_system(out), flush=True)
@@ -295,11 +309,14 @@ def main() -> None:
                         # right before a run would bill the file system's clean-up (e.g.
                         # ext4's recently-deleted inode scan) to the next run.
                         run_cmd = [*cmd, "-o", str(out / f"run-{runs}")]
+                    elif key == HASHLIB_DIAG:
+                        run_cmd = [*cmd, "-o", str(out / f"run-{runs}")]
                     elif key.startswith("(diag)"):
                         run_cmd = [*cmd, "-o", str(Path(tmp_fast) / f"run-{runs}")]
                     else:
                         run_cmd = cmd
-                    elapsed, other = _time(run_cmd, cwd=data)
+                    env = hashlib_env if key == HASHLIB_DIAG else None
+                    elapsed, other = _time(run_cmd, cwd=data, env=env)
                     if not n:
                         break
                     attempts[key].append(elapsed)

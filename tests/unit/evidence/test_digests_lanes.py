@@ -1,0 +1,208 @@
+"""Dual hashing with several files side by side per thread (``HashRun._run_lanes``).
+
+Every test runs twice: with the native four-message BLAKE2b where it was built, and with
+the same lane logic over hashlib (``update_many`` as a loop), so the scheduling, error and
+size checks are tested on every machine. Expected digests always come from hashlib.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from anchor import blake2
+from anchor.evidence import digests
+from anchor.evidence.digests import (
+    BLOCK_SIZE,
+    LANE_BLOCK_SIZE,
+    FileDigest,
+    HashingCancelledError,
+    HashJob,
+    hash_files,
+    start_hashing,
+)
+from anchor.evidence.inputs import UnreadableInputError
+
+SIZES = (
+    0, 1, 127, 128, 129, 2047, 2048, LANE_BLOCK_SIZE - 1, LANE_BLOCK_SIZE, LANE_BLOCK_SIZE + 1,
+    3 * LANE_BLOCK_SIZE + 17, BLOCK_SIZE + 5, 40_000, 7, 5 * LANE_BLOCK_SIZE,
+)  # fmt: skip
+
+
+@pytest.fixture(params=["native", "hashlib"])
+def lanes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Force the lane path (four lanes) with the native or the hashlib BLAKE2b."""
+    if request.param == "native":
+        if blake2.IMPLEMENTATION == "hashlib":
+            pytest.skip("anchor._blake2b is not built (or has no vector code) on this machine")
+    else:
+        monkeypatch.setattr(blake2, "new", blake2._hashlib_new)
+        monkeypatch.setattr(blake2, "update_many", blake2._update_each)
+    monkeypatch.setattr(blake2, "LANES", 4)
+    yield request.param
+
+
+def _write(tmp_path: Path, sizes: tuple[int, ...] = SIZES) -> list[tuple[Path, bytes]]:
+    out = []
+    for n, size in enumerate(sizes):
+        data = hashlib.shake_256(f"lane-{n}".encode()).digest(size) if size else b""
+        path = tmp_path / f"f{n:02d}.bin"
+        path.write_bytes(data)
+        out.append((path, data))
+    return out
+
+
+def _expected(data: bytes) -> tuple[bytes, bytes]:
+    return hashlib.sha256(data).digest(), hashlib.blake2b(data, digest_size=32).digest()
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_lanes_match_hashlib_in_job_order(tmp_path: Path, lanes: str, workers: int) -> None:
+    files = _write(tmp_path)
+    jobs = [HashJob(str(p), p.name, len(d)) for p, d in files]
+    got = hash_files(jobs, dual=True, workers=workers)
+    assert len(got) == len(files)
+    for (_, data), digest in zip(files, got, strict=True):
+        assert digest.size == len(data)
+        assert (digest.sha256, digest.blake2b_256) == _expected(data)
+        assert digest.content is None
+
+
+def test_lane_path_is_the_one_taken(
+    tmp_path: Path, lanes: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The multi-file call really carries several files at once (else the test above
+    would pass on the single-file path)."""
+    widths: list[int] = []
+    real = blake2.update_many
+
+    def spy(hashers: list[blake2.Hasher], blocks: list[memoryview]) -> None:
+        widths.append(len(hashers))
+        real(hashers, blocks)
+
+    monkeypatch.setattr(blake2, "update_many", spy)
+    files = _write(tmp_path, tuple(3 * LANE_BLOCK_SIZE + n for n in range(1, 7)))
+    got = hash_files([HashJob(str(p), p.name, len(d)) for p, d in files], dual=True, workers=1)
+    assert [(d.sha256, d.blake2b_256) for d in got] == [_expected(d) for _, d in files]
+    assert max(widths) == 4
+    assert sum(widths) == 6 * 4  # every file: three full blocks and a 1..5 byte tail
+
+
+def test_kept_content_and_streamed_files_mix(tmp_path: Path, lanes: str) -> None:
+    files = _write(tmp_path)
+    jobs = [HashJob(str(p), p.name, len(d), keep=(i % 3 == 0)) for i, (p, d) in enumerate(files)]
+    got = hash_files(jobs, dual=True, workers=2)
+    for i, ((_, data), digest) in enumerate(zip(files, got, strict=True)):
+        assert digest.content == (data if i % 3 == 0 else None)
+        assert (digest.sha256, digest.blake2b_256) == _expected(data)
+
+
+def test_progress_reports_every_byte(tmp_path: Path, lanes: str) -> None:
+    files = _write(tmp_path)
+    seen: list[int] = []
+    lock = threading.Lock()
+
+    def progress(n: int) -> None:
+        with lock:
+            seen.append(n)
+
+    jobs = [HashJob(str(p), p.name, len(d)) for p, d in files]
+    hash_files(jobs, dual=True, workers=2, progress=progress)
+    assert sum(seen) == sum(SIZES)
+
+
+def test_first_unreadable_file_in_job_order_is_reported(tmp_path: Path, lanes: str) -> None:
+    files = _write(tmp_path)
+    jobs = [HashJob(str(p), p.name, len(d)) for p, d in files]
+    jobs.insert(3, HashJob(str(tmp_path / "gone-a"), "gone-a", 10))
+    jobs.append(HashJob(str(tmp_path / "gone-b"), "gone-b", 5 * BLOCK_SIZE))
+    (tmp_path / "adir").mkdir()
+    jobs.insert(9, HashJob(str(tmp_path / "adir"), "adir", 0))
+    for _ in range(5):
+        with pytest.raises(UnreadableInputError, match="cannot read gone-a:"):
+            hash_files(jobs, dual=True, workers=2)
+
+
+def test_open_descriptors_are_closed_after_a_failure(tmp_path: Path, lanes: str) -> None:
+    files = _write(tmp_path)
+    jobs = [HashJob(str(p), p.name, len(d)) for p, d in files]
+    jobs.append(HashJob(str(tmp_path / "missing"), "missing", 1))
+    before = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+    for _ in range(3):
+        with pytest.raises(UnreadableInputError, match="missing"):
+            hash_files(jobs, dual=True, workers=2)
+    if before is not None:
+        assert len(os.listdir("/proc/self/fd")) == before
+
+
+@pytest.mark.parametrize(("size", "reported"), [(10, 9), (10, 11), (3 * LANE_BLOCK_SIZE, 5)])
+def test_file_changing_size_while_read_is_refused(
+    tmp_path: Path, lanes: str, monkeypatch: pytest.MonkeyPatch, size: int, reported: int
+) -> None:
+    files = _write(tmp_path, (LANE_BLOCK_SIZE * 2, 100, 1))
+    path = tmp_path / "growing.log"
+    path.write_bytes(b"x" * size)
+    real_fstat = os.fstat
+    target = real_fstat(os.open(path, os.O_RDONLY)).st_ino  # (descriptor closed at exit)
+
+    def fake_fstat(fd: int) -> os.stat_result:
+        st = real_fstat(fd)
+        if st.st_ino != target:
+            return st
+        fields = list(st)
+        fields[6] = reported  # st_size as seen at open time
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(os, "fstat", fake_fstat)
+    jobs = [HashJob(str(p), p.name, len(d)) for p, d in files]
+    jobs.append(HashJob(str(path), "growing.log", size))
+    with pytest.raises(
+        digests.FileChangedError, match=r"growing\.log changed while it was being read"
+    ):
+        hash_files(jobs, dual=True, workers=1)
+
+
+def test_an_exception_in_finish_fails_the_run(tmp_path: Path, lanes: str) -> None:
+    files = _write(tmp_path)
+    jobs = [HashJob(str(p), p.name, len(d)) for p, d in files]
+
+    def finish(index: int, digest: FileDigest) -> int:
+        if index == 4:
+            raise ValueError(f"bad item {index}")
+        return index
+
+    for _ in range(3):
+        with pytest.raises(ValueError, match="bad item 4"):
+            start_hashing(jobs, finish, dual=True, workers=2).wait()
+
+
+def test_cancel_stops_lanes_and_wait_then_refuses(tmp_path: Path, lanes: str) -> None:
+    big = tmp_path / "big.bin"
+    big.write_bytes(bytes(8 * BLOCK_SIZE))
+    jobs = [HashJob(str(big), f"big{i}", 8 * BLOCK_SIZE) for i in range(64)]
+    reached = threading.Event()
+    release = threading.Event()
+
+    def progress(n: int) -> None:
+        reached.set()
+        release.wait()  # hold the workers until the run is cancelled
+
+    def finish(index: int, digest: FileDigest) -> int:
+        return index
+
+    run = start_hashing(jobs, finish, dual=True, workers=2, progress=progress)
+    assert reached.wait(timeout=60)
+    canceller = threading.Thread(target=run.cancel)
+    canceller.start()
+    while not run._stop.is_set():
+        threading.Event().wait(0.001)
+    release.set()
+    canceller.join()
+    assert not any(t.name.startswith("anchor-hash") for t in threading.enumerate())
+    with pytest.raises(HashingCancelledError):
+        run.wait()
