@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from anchor.merkle.jcs import encodable
+
 IN_TOTO_PAYLOAD = "application/vnd.in-toto+json"
 STATEMENT_TYPES = ("https://in-toto.io/Statement/v1", "https://in-toto.io/Statement/v0.1")
 
@@ -284,18 +286,9 @@ def _subject(entry: object) -> Subject | None:
 
 
 def _short(value: object, limit: int) -> str | None:
-    if isinstance(value, str) and len(value) <= limit and _utf8(value):
+    if isinstance(value, str) and len(value) <= limit and encodable(value):
         return value
     return None
-
-
-def _utf8(text: str) -> bool:
-    """False for strings holding lone surrogates (JSON allows them; UTF-8 cannot carry them)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _b64(value: object) -> bytes | None:

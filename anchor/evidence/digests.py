@@ -338,20 +338,16 @@ class HashRun(Generic[R]):
         self._stop.set()
 
 
+@dataclass(slots=True)
 class _Lane:
     """One file being streamed by :meth:`HashRun._run_lanes`."""
 
-    __slots__ = ("blake", "fd", "index", "sha", "size", "total")
-
-    def __init__(
-        self, index: int, fd: int, size: int, sha: hashlib._Hash, blake: blake2.Hasher
-    ) -> None:
-        self.index = index
-        self.fd = fd
-        self.size = size
-        self.sha = sha
-        self.blake = blake
-        self.total = 0
+    index: int
+    fd: int
+    size: int
+    sha: hashlib._Hash
+    blake: blake2.Hasher
+    total: int = 0
 
 
 class _LaneFailed(Exception):

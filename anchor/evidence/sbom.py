@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from anchor.merkle.jcs import encodable
+
 if TYPE_CHECKING:
     import xml.etree.ElementTree as ET
 
@@ -150,7 +152,7 @@ def _count_cdx_json(components: object, warnings: list[str]) -> int | None:
 
 
 def _version(value: object, field: str, warnings: list[str]) -> str | None:
-    if not isinstance(value, str) or not _utf8(value):
+    if not isinstance(value, str) or not encodable(value):
         warnings.append(f"sbom: '{field}' missing or not a string")
         return None
     if not _VERSION.match(value):
@@ -160,18 +162,10 @@ def _version(value: object, field: str, warnings: list[str]) -> str | None:
 
 
 def _spdx_version(value: object, warnings: list[str]) -> str | None:
-    if not isinstance(value, str) or not _utf8(value):
+    if not isinstance(value, str) or not encodable(value):
         warnings.append("sbom: 'spdxVersion' missing or not a string")
         return None
     if value.startswith("SPDX-") and _VERSION.match(value[5:]):
         return value[5:]
     warnings.append("sbom: 'spdxVersion' is not of the form SPDX-N.N")
     return value[:_MAX_VERSION_LEN] if value else None
-
-
-def _utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True

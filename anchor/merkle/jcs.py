@@ -210,11 +210,19 @@ def _check_values(value: object) -> None:
             stack.extend(item)
 
 
-def _check_text(text: str) -> None:
+def encodable(text: str) -> bool:
+    """True when ``text`` can be written as canonical JSON: it holds no lone surrogate
+    (JSON input may carry one as an escape; UTF-8 cannot carry it)."""
     try:
         text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise JsonFormatError("a string contains a lone surrogate escape") from exc
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _check_text(text: str) -> None:
+    if not encodable(text):
+        raise JsonFormatError("a string contains a lone surrogate escape")
 
 
 def loads_strict(data: bytes) -> object:

@@ -113,14 +113,7 @@ def test_file_changing_size_while_read_is_refused(
 
     path = tmp_path / "growing.log"
     path.write_bytes(b"x" * size)
-    real_fstat = os.fstat
-
-    def fake_fstat(fd: int) -> os.stat_result:
-        st = list(real_fstat(fd))
-        st[6] = reported  # st_size as seen at open time
-        return os.stat_result(st)
-
-    monkeypatch.setattr(os, "fstat", fake_fstat)
+    report_size_at_open(monkeypatch, path, reported)
     with pytest.raises(
         digests.FileChangedError, match=r"growing\.log changed while it was being read"
     ):
@@ -233,6 +226,29 @@ def test_one_worker_takes_everything_largest_first(tmp_path: Path) -> None:
 
 
 def test_cancel_stops_the_workers_and_wait_then_refuses(tmp_path: Path) -> None:
+    check_cancel_stops_the_workers(tmp_path, dual=False)
+
+
+def report_size_at_open(monkeypatch: pytest.MonkeyPatch, path: Path, reported: int) -> None:
+    """Make ``os.fstat`` report ``reported`` as the size of ``path`` (of no other file), as
+    if the file changed size between opening it and reading it to its end."""
+    real_fstat = os.fstat
+    target = os.stat(path).st_ino
+
+    def fake_fstat(fd: int) -> os.stat_result:
+        st = real_fstat(fd)
+        if st.st_ino != target:
+            return st
+        fields = list(st)
+        fields[6] = reported  # st_size as seen at open time
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(os, "fstat", fake_fstat)
+
+
+def check_cancel_stops_the_workers(tmp_path: Path, *, dual: bool) -> None:
+    """Cancel a run while its workers are held mid-file: every worker thread ends, and
+    ``wait`` then refuses with HashingCancelledError."""
     from anchor.evidence.digests import FileDigest, HashingCancelledError, start_hashing
 
     big = tmp_path / "big.bin"
@@ -248,7 +264,7 @@ def test_cancel_stops_the_workers_and_wait_then_refuses(tmp_path: Path) -> None:
     def finish(index: int, digest: FileDigest) -> int:
         return index
 
-    run = start_hashing(jobs, finish, workers=2, progress=progress)
+    run = start_hashing(jobs, finish, dual=dual, workers=2, progress=progress)
     assert reached.wait(timeout=60)
     canceller = threading.Thread(target=run.cancel)
     canceller.start()

@@ -21,12 +21,12 @@ from anchor.evidence.digests import (
     BLOCK_SIZE,
     LANE_BLOCK_SIZE,
     FileDigest,
-    HashingCancelledError,
     HashJob,
     hash_files,
     start_hashing,
 )
 from anchor.evidence.inputs import UnreadableInputError
+from tests.unit.evidence.test_digests import check_cancel_stops_the_workers, report_size_at_open
 
 SIZES = (
     0, 1, 127, 128, 129, 2047, 2048, LANE_BLOCK_SIZE - 1, LANE_BLOCK_SIZE, LANE_BLOCK_SIZE + 1,
@@ -147,18 +147,7 @@ def test_file_changing_size_while_read_is_refused(
     files = _write(tmp_path, (LANE_BLOCK_SIZE * 2, 100, 1))
     path = tmp_path / "growing.log"
     path.write_bytes(b"x" * size)
-    real_fstat = os.fstat
-    target = real_fstat(os.open(path, os.O_RDONLY)).st_ino  # (descriptor closed at exit)
-
-    def fake_fstat(fd: int) -> os.stat_result:
-        st = real_fstat(fd)
-        if st.st_ino != target:
-            return st
-        fields = list(st)
-        fields[6] = reported  # st_size as seen at open time
-        return os.stat_result(fields)
-
-    monkeypatch.setattr(os, "fstat", fake_fstat)
+    report_size_at_open(monkeypatch, path, reported)
     jobs = [HashJob(str(p), p.name, len(d)) for p, d in files]
     jobs.append(HashJob(str(path), "growing.log", size))
     with pytest.raises(
@@ -182,27 +171,4 @@ def test_an_exception_in_finish_fails_the_run(tmp_path: Path, lanes: str) -> Non
 
 
 def test_cancel_stops_lanes_and_wait_then_refuses(tmp_path: Path, lanes: str) -> None:
-    big = tmp_path / "big.bin"
-    big.write_bytes(bytes(8 * BLOCK_SIZE))
-    jobs = [HashJob(str(big), f"big{i}", 8 * BLOCK_SIZE) for i in range(64)]
-    reached = threading.Event()
-    release = threading.Event()
-
-    def progress(n: int) -> None:
-        reached.set()
-        release.wait()  # hold the workers until the run is cancelled
-
-    def finish(index: int, digest: FileDigest) -> int:
-        return index
-
-    run = start_hashing(jobs, finish, dual=True, workers=2, progress=progress)
-    assert reached.wait(timeout=60)
-    canceller = threading.Thread(target=run.cancel)
-    canceller.start()
-    while not run._stop.is_set():
-        threading.Event().wait(0.001)
-    release.set()
-    canceller.join()
-    assert not any(t.name.startswith("anchor-hash") for t in threading.enumerate())
-    with pytest.raises(HashingCancelledError):
-        run.wait()
+    check_cancel_stops_the_workers(tmp_path, dual=True)
