@@ -237,11 +237,10 @@ class HashRun(Generic[R]):
         is finished and its lane takes the next job. Jobs that keep their bytes are hashed
         whole, on their own, as :func:`_hash_one` does.
         """
-        jobs, stop = self._jobs, self._stop
+        stop = self._stop
         views = [memoryview(bytearray(LANE_BLOCK_SIZE)) for _ in range(lanes)]
         whole = memoryview(bytearray(BLOCK_SIZE))
         open_lanes: list[_Lane | None] = [None] * lanes
-        read_into = _read_into
         try:
             while True:
                 hashers: list[blake2.Hasher] = []
@@ -258,34 +257,25 @@ class HashRun(Generic[R]):
                             if lane is None:
                                 break
                             opened_large = lane.size > LANE_BLOCK_SIZE
-                        try:
-                            n = read_into(lane.fd, view)
-                        except OSError as exc:
-                            error = _read_error(jobs[lane.index], exc)
-                            raise _LaneFailed(lane.index, error) from exc
-                        if n:
-                            block = view[:n] if n < len(view) else view
-                            lane.sha.update(block)
-                            lane.total += n
-                            hashers.append(lane.blake)
-                            blocks.append(block)
-                            tick(n)
-                            break
-                        # End of file: finish it and give the lane the next job this round.
-                        open_lanes[slot] = None
-                        os.close(lane.fd)
-                        self._finish_lane(lane)
-                if not hashers and not any(open_lanes):
+                        block = self._read_block(lane, view)
+                        if block is None:  # finished: the lane takes the next job this round
+                            open_lanes[slot] = None
+                            continue
+                        lane.sha.update(block)
+                        hashers.append(lane.blake)
+                        blocks.append(block)
+                        tick(len(block))
+                        break
+                if not hashers:  # an open lane always gives a block: every lane is done
                     return
-                if hashers:
-                    blake2.update_many(hashers, blocks)
+                blake2.update_many(hashers, blocks)
         except _Cancelled:
             return
         except _LaneFailed as failed:
             self._fail(failed.index, failed.error)
         finally:
             for lane in open_lanes:
-                if lane is not None:
+                if lane is not None and lane.fd >= 0:
                     os.close(lane.fd)
 
     def _open_lane(self, whole: memoryview, tick: Callable[[int], None]) -> _Lane | None:
@@ -320,9 +310,19 @@ class HashRun(Generic[R]):
             return _Lane(i, fd, size, hashlib.sha256(), blake2.new())
         return None
 
-    def _finish_lane(self, lane: _Lane) -> None:
-        """A lane's file is read to its end: check the size, then the caller's ``finish``."""
+    def _read_block(self, lane: _Lane, view: memoryview) -> memoryview | None:
+        """The next block of ``lane``'s file in ``view``; at the end of the file None, once
+        the file is closed, its size checked and the caller's ``finish`` has run."""
         job = self._jobs[lane.index]
+        try:
+            n = _read_into(lane.fd, view)
+        except OSError as exc:
+            raise _LaneFailed(lane.index, _read_error(job, exc)) from exc
+        if n:
+            lane.total += n
+            return view[:n] if n < len(view) else view
+        os.close(lane.fd)
+        lane.fd = -1
         if lane.total != lane.size:
             raise _LaneFailed(
                 lane.index, FileChangedError(f"{job.name} changed while it was being read")
@@ -332,6 +332,7 @@ class HashRun(Generic[R]):
             self._results[lane.index] = self._finish(lane.index, digest)
         except BaseException as exc:
             raise _LaneFailed(lane.index, exc) from exc
+        return None
 
     def _fail(self, index: int, exc: BaseException) -> None:
         self._failures[index] = exc
