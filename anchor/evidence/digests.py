@@ -22,12 +22,13 @@ one reusable buffer per thread (``os.readv``), so streaming allocates nothing pe
 
 Dual hashing (SHA-256 and BLAKE2b-256) with the native BLAKE2b (:mod:`anchor.blake2`) runs
 differently: BLAKE2b costs about twice SHA-256 per byte on one message, but the native
-module compresses four independent messages in the time of about one, so each thread
-streams up to four files side by side ("lanes"): every round reads one 256 KiB block of
-each, hashes each block with its file's SHA-256, then all blocks with one
-``update_many`` call. Every worker takes the largest job left (small files fill lanes
-too, so none is set aside for them), and a round opens at most one large file, so the
-largest files spread over the workers instead of filling the first one's lanes.
+module compresses four independent messages in the time of about one, so up to four
+files' blocks go through each ``update_many`` call. The work is cut into steps that any
+worker takes (:class:`_Pipeline`): reading a 256 KiB block of a file and hashing it with
+the file's SHA-256, and one BLAKE2b call over the waiting blocks of four files. A worker
+never owns a file, so a large file's two chains (SHA-256 and BLAKE2b, each block after
+block) advance on both cores, and a file so large that its chain alone would outlast the
+rest of the run is given the BLAKE2b steps to itself.
 
 Hashing starts as soon as :func:`start_hashing` returns, on background threads, leaving the
 calling thread free to prepare what comes after (imports, encoders) until
@@ -40,9 +41,10 @@ import hashlib
 import os
 import stat
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar, cast
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from anchor import blake2
 from anchor.errors import InputError
@@ -133,6 +135,9 @@ class HashRun(Generic[R]):
         self._stop = threading.Event()
         self._failures: dict[int, BaseException] = {}
         nworkers = max(1, min(workers or os.cpu_count() or 1, count))
+        self._pipeline = (
+            _Pipeline(self, nworkers, blake2.LANES) if dual and blake2.LANES > 1 else None
+        )
         # With two or more workers, the last one takes small files from the tail.
         self._threads = [
             threading.Thread(
@@ -169,6 +174,8 @@ class HashRun(Generic[R]):
     def cancel(self) -> None:
         """Abandon the run: workers stop at their next block; returns once they have."""
         self._stop.set()
+        if self._pipeline is not None:
+            self._pipeline.wake()
         for thread in self._threads:
             thread.join()
 
@@ -202,10 +209,8 @@ class HashRun(Generic[R]):
                 pending[0] = 0
 
         try:
-            if self._dual and blake2.LANES > 1:
-                # Lanes hash small files four at a time, so no worker is set aside for
-                # them: every worker takes the largest job left (measured faster).
-                self._run_lanes(blake2.LANES, tick)
+            if self._pipeline is not None:
+                self._pipeline.work(tick)
             else:
                 self._run_single(small_first, tick)
         finally:
@@ -228,127 +233,9 @@ class HashRun(Generic[R]):
                 self._fail(i, exc)
                 break
 
-    def _run_lanes(self, lanes: int, tick: Callable[[int], None]) -> None:
-        """Up to ``lanes`` files side by side (dual hashing with the native BLAKE2b).
-
-        Each round reads the next block of every open file, feeds each block to its file's
-        SHA-256, then all blocks to their BLAKE2b hashers in one :func:`blake2.update_many`
-        call, which compresses four messages per instruction. A file that reaches its end
-        is finished and its lane takes the next job. Jobs that keep their bytes are hashed
-        whole, on their own, as :func:`_hash_one` does.
-        """
-        stop = self._stop
-        views = [memoryview(bytearray(LANE_BLOCK_SIZE)) for _ in range(lanes)]
-        whole = memoryview(bytearray(BLOCK_SIZE))
-        open_lanes: list[_Lane | None] = [None] * lanes
-        try:
-            while True:
-                hashers: list[blake2.Hasher] = []
-                blocks: list[memoryview] = []
-                opened_large = False  # one large file opened per round spreads them over workers
-                for slot in range(lanes):
-                    view = views[slot]
-                    while True:
-                        lane = open_lanes[slot]
-                        if lane is None:
-                            if opened_large or stop.is_set():
-                                break
-                            lane = open_lanes[slot] = self._open_lane(whole, tick)
-                            if lane is None:
-                                break
-                            opened_large = lane.size > LANE_BLOCK_SIZE
-                        block = self._read_block(lane, view)
-                        if block is None:  # finished: the lane takes the next job this round
-                            open_lanes[slot] = None
-                            continue
-                        lane.sha.update(block)
-                        hashers.append(lane.blake)
-                        blocks.append(block)
-                        tick(len(block))
-                        break
-                if not hashers:  # an open lane always gives a block: every lane is done
-                    return
-                blake2.update_many(hashers, blocks)
-        except _Cancelled:
-            return
-        except _LaneFailed as failed:
-            self._fail(failed.index, failed.error)
-        finally:
-            for lane in open_lanes:
-                if lane is not None and lane.fd >= 0:
-                    os.close(lane.fd)
-
-    def _open_lane(self, whole: memoryview, tick: Callable[[int], None]) -> _Lane | None:
-        """The next streaming job, opened; jobs that keep their bytes are done on the way.
-
-        None when no job is left, or when a job failed (recorded; the run is stopping).
-        """
-        jobs = self._jobs
-        while not self._stop.is_set():
-            i = self._next(False)
-            if i is None:
-                return None
-            job = jobs[i]
-            try:
-                if job.keep:
-                    self._results[i] = self._finish(i, _hash_one(job, whole, True, tick))
-                    continue
-                fd = _open(job)
-                try:
-                    size = _regular_size(fd, job)
-                except BaseException:
-                    os.close(fd)
-                    raise
-            except _Cancelled:
-                return None
-            except OSError as exc:
-                self._fail(i, _read_error(job, exc))
-                return None
-            except BaseException as exc:
-                self._fail(i, exc)
-                return None
-            return _Lane(i, fd, size, hashlib.sha256(), blake2.new())
-        return None
-
-    def _read_block(self, lane: _Lane, view: memoryview) -> memoryview | None:
-        """The next block of ``lane``'s file in ``view``; at the end of the file None, once
-        the file is closed, its size checked and the caller's ``finish`` has run."""
-        job = self._jobs[lane.index]
-        try:
-            n = _read_into(lane.fd, view)
-        except OSError as exc:
-            raise _LaneFailed(lane.index, _read_error(job, exc)) from exc
-        if n:
-            lane.total += n
-            return view[:n] if n < len(view) else view
-        os.close(lane.fd)
-        lane.fd = -1
-        if lane.total != lane.size:
-            raise _LaneFailed(
-                lane.index, FileChangedError(f"{job.name} changed while it was being read")
-            )
-        digest = FileDigest(lane.total, lane.sha.digest(), lane.blake.digest(), None)
-        try:
-            self._results[lane.index] = self._finish(lane.index, digest)
-        except BaseException as exc:
-            raise _LaneFailed(lane.index, exc) from exc
-        return None
-
     def _fail(self, index: int, exc: BaseException) -> None:
         self._failures[index] = exc
         self._stop.set()
-
-
-@dataclass(slots=True)
-class _Lane:
-    """One file being streamed by :meth:`HashRun._run_lanes`."""
-
-    index: int
-    fd: int
-    size: int
-    sha: hashlib._Hash
-    blake: blake2.Hasher
-    total: int = 0
 
 
 class _LaneFailed(Exception):
@@ -358,6 +245,315 @@ class _LaneFailed(Exception):
         super().__init__(index)
         self.index = index
         self.error = error
+
+
+_AHEAD = 2
+"""Blocks a stream may have read (and SHA-256'd) before its BLAKE2b catches up."""
+
+
+@dataclass(slots=True, eq=False)
+class _Stream:
+    """One file being read by :class:`_Pipeline`."""
+
+    index: int
+    fd: int = -1
+    size: int = 0
+    sha: hashlib._Hash | None = None
+    blake: blake2.Hasher | None = None
+    total: int = 0  # bytes read and given to the SHA-256
+    blaked: int = 0  # bytes given to the BLAKE2b
+    ready: deque[tuple[memoryview, memoryview]] = field(default_factory=deque)  # (block, buffer)
+    reading: bool = False
+    blaking: bool = False
+    eof: bool = False
+
+
+class _Pipeline:
+    """Dual hashing with the native BLAKE2b: every worker serves every open file.
+
+    SHA-256 and BLAKE2b of one file are each a chain (block after block), and with few
+    large files those chains, not the cores, set the wall time when one thread owns a file
+    from start to end. So the work is split in steps any worker may take, under one lock:
+
+    * **read**: the next block of a file into a free buffer, then its SHA-256; a file is
+      read by one worker at a time and at most ``_AHEAD`` blocks ahead of its BLAKE2b;
+    * **blake**: the next waiting block of up to four files in one
+      :func:`blake2.update_many` call, which compresses four messages at once; a file is
+      in one such call at a time, and a call waits until it can carry four files (or
+      every file that is not already in a call).
+
+    Steps that shorten the longest chain go first: a full BLAKE2b call before a read, a
+    new file into a free lane before a read, and among reads and lanes the files with the
+    most bytes left. A call that cannot fill up soon (no buffer free, no read under way)
+    runs with the blocks it has, so the run never waits on itself. A file is finished
+    (closed, size checked, ``finish`` called) by the worker whose step leaves it read to
+    the end with nothing waiting.
+    """
+
+    def __init__(self, run: HashRun[Any], workers: int, lanes: int) -> None:
+        self._run = run
+        self._cond = threading.Condition(threading.Lock())
+        self._streams: list[_Stream] = []
+        self._lanes = lanes
+        self._workers = workers
+        self._max_open = workers * lanes
+        self._queued = sum(job.size_hint for job in run._jobs)  # bytes of jobs not opened
+        self._buffers: list[memoryview] = []
+        self._buffer_cap = workers * lanes * _AHEAD
+        self._made = 0
+        self._busy = 0  # steps under way
+        self._live = workers
+
+    # -- the worker loop ---------------------------------------------------------------
+
+    def work(self, tick: Callable[[int], None]) -> None:
+        run = self._run
+        whole = memoryview(bytearray(BLOCK_SIZE))
+        try:
+            while True:
+                with self._cond:
+                    step = self._take()
+                    while step is None and not run._stop.is_set() and not self._done():
+                        self._cond.wait()
+                        step = self._take()
+                    if step is None:
+                        return
+                    self._busy += 1
+                try:
+                    kind, arg = step
+                    if kind == "read":
+                        stream, buffer = cast(tuple[_Stream, memoryview], arg)
+                        self._read(stream, buffer, tick)
+                    elif kind == "blake":
+                        self._blake(cast(list[tuple[_Stream, memoryview, memoryview]], arg))
+                    else:
+                        self._whole(cast(int, arg), whole, tick)
+                finally:
+                    with self._cond:
+                        self._busy -= 1
+                        self._cond.notify_all()
+        except _Cancelled:
+            return
+        finally:
+            with self._cond:
+                self._live -= 1
+                if self._live == 0:  # nobody else touches the streams now
+                    for stream in self._streams:
+                        if stream.fd >= 0:
+                            os.close(stream.fd)
+                            stream.fd = -1
+                self._cond.notify_all()
+
+    def wake(self) -> None:
+        """Wake waiting workers (after a failure or a cancel set the stop flag)."""
+        with self._cond:
+            self._cond.notify_all()
+
+    # -- choosing a step (lock held) -------------------------------------------------------
+
+    def _done(self) -> bool:
+        run = self._run
+        return not self._streams and self._busy == 0 and run._head >= run._tail
+
+    def _have_buffer(self) -> bool:
+        return bool(self._buffers) or self._made < self._buffer_cap
+
+    def _critical(self) -> _Stream | None:
+        """The open file with the most BLAKE2b bytes left, when that alone is at least one
+        worker's share of everything left: its chain sets the end of the run, so it is
+        hashed on its own (one message at a time is faster per message than four)."""
+        left = self._queued
+        best: _Stream | None = None
+        best_left = 0
+        for stream in self._streams:
+            rest = stream.size - stream.blaked
+            left += rest
+            if rest > best_left:
+                best, best_left = stream, rest
+        return best if best_left * self._workers >= left else None
+
+    def _take(self) -> tuple[str, object] | None:
+        if self._run._stop.is_set():
+            return None
+        critical = self._critical()
+        if critical is not None and critical.ready and not critical.blaking:
+            batch = []
+            critical.blaking = True
+            while critical.ready:
+                block, buffer = critical.ready.popleft()
+                batch.append((critical, block, buffer))
+            return ("blake", batch)
+        full = self._blake_step(partial=False, critical=critical)
+        if full is not None:
+            return full
+        opened = self._open_step()
+        if opened is not None:
+            return opened
+        best: _Stream | None = None
+        if self._have_buffer():
+            for stream in self._streams:
+                if stream.reading or stream.eof or len(stream.ready) >= _AHEAD:
+                    continue
+                if best is None or stream.size - stream.total > best.size - best.total:
+                    best = stream
+        if best is not None:
+            best.reading = True
+            return ("read", (best, self._buffer()))
+        return self._blake_step(partial=True, critical=critical)
+
+    def _blake_step(self, *, partial: bool, critical: _Stream | None) -> tuple[str, object] | None:
+        ready = [s for s in self._streams if s.ready and not s.blaking]
+        if not ready:
+            return None
+        if len(ready) < self._lanes:
+            free = sum(1 for s in self._streams if not s.blaking and s is not critical)
+            run = self._run
+            if run._head < run._tail:  # files still to open can take the free lanes
+                free += self._max_open - len(self._streams)
+            # A lane could still fill: wait for it, unless nothing under way can fill it.
+            stuck = partial and not any(s.reading for s in self._streams)
+            if len(ready) < free and not stuck:
+                return None
+        if len(ready) > self._lanes:
+            ready.sort(key=lambda s: s.blaked - s.size)  # most bytes left first
+            del ready[self._lanes :]
+        batch = []
+        for stream in ready:
+            block, buffer = stream.ready.popleft()
+            stream.blaking = True
+            batch.append((stream, block, buffer))
+        return ("blake", batch)
+
+    def _open_step(self) -> tuple[str, object] | None:
+        run = self._run
+        if len(self._streams) >= self._max_open or not self._have_buffer():
+            return None
+        index = run._next(False)
+        if index is None:
+            return None
+        self._queued -= run._jobs[index].size_hint
+        if run._jobs[index].keep:
+            return ("whole", index)
+        stream = _Stream(index, size=run._jobs[index].size_hint, reading=True)
+        self._streams.append(stream)
+        return ("read", (stream, self._buffer()))
+
+    def _buffer(self) -> memoryview:
+        if self._buffers:
+            return self._buffers.pop()
+        self._made += 1
+        return memoryview(bytearray(LANE_BLOCK_SIZE))
+
+    # -- the steps (lock not held, except where taken) ------------------------------------
+
+    def _read(self, stream: _Stream, buffer: memoryview, tick: Callable[[int], None]) -> None:
+        run = self._run
+        job = run._jobs[stream.index]
+        n = 0
+        try:
+            try:
+                if stream.fd < 0:
+                    stream.fd = _open(job)
+                    stream.size = _regular_size(stream.fd, job)
+                    stream.sha = hashlib.sha256()
+                    stream.blake = blake2.new()
+                n = _read_into(stream.fd, buffer)
+                if 0 < n < len(buffer):  # most likely the end: make sure in this step
+                    more = _read_into(stream.fd, buffer[n:])
+                    n += more
+                    end = more == 0
+                else:
+                    end = n == 0
+            except OSError as exc:
+                raise _LaneFailed(stream.index, _read_error(job, exc)) from exc
+            except BaseException as exc:
+                raise _LaneFailed(stream.index, exc) from exc
+            if n:
+                assert stream.sha is not None
+                stream.sha.update(buffer[:n] if n < len(buffer) else buffer)
+                tick(n)
+        except _LaneFailed as failed:
+            with self._cond:
+                stream.reading = False
+                self._buffers.append(buffer)
+            run._fail(failed.index, failed.error)
+            return
+        except _Cancelled:
+            with self._cond:
+                stream.reading = False
+                self._buffers.append(buffer)
+            raise
+        with self._cond:
+            stream.reading = False
+            stream.total += n
+            if n:
+                stream.ready.append((buffer[:n] if n < len(buffer) else buffer, buffer))
+            else:
+                self._buffers.append(buffer)
+            stream.eof = end
+            finished = self._take_finished(stream)
+        if finished:
+            self._finish(stream)
+
+    def _blake(self, batch: list[tuple[_Stream, memoryview, memoryview]]) -> None:
+        try:
+            if batch[0][0] is batch[-1][0]:  # one file's waiting blocks, in order
+                blake = cast(blake2.Hasher, batch[0][0].blake)
+                for _, block, _ in batch:
+                    blake.update(block)
+            else:
+                hashers = [cast(blake2.Hasher, stream.blake) for stream, _, _ in batch]
+                blake2.update_many(hashers, [block for _, block, _ in batch])
+        except BaseException as exc:  # pragma: no cover - update_many checks only types
+            with self._cond:
+                for stream, _, buffer in batch:
+                    stream.blaking = False
+                    self._buffers.append(buffer)
+            self._run._fail(batch[0][0].index, exc)
+            return
+        finished = []
+        with self._cond:
+            for stream, block, buffer in batch:
+                stream.blaking = False
+                stream.blaked += len(block)
+                self._buffers.append(buffer)
+            for stream in {id(stream): stream for stream, _, _ in batch}.values():
+                if self._take_finished(stream):
+                    finished.append(stream)
+        for stream in finished:
+            self._finish(stream)
+
+    def _take_finished(self, stream: _Stream) -> bool:
+        """Lock held: if ``stream`` is read to the end and fully hashed, take it out of the
+        open files (its lane is free again) and return True; the caller then finishes it."""
+        if not stream.eof or stream.ready or stream.reading or stream.blaking:
+            return False
+        self._streams.remove(stream)
+        return True
+
+    def _finish(self, stream: _Stream) -> None:
+        run = self._run
+        job = run._jobs[stream.index]
+        os.close(stream.fd)
+        stream.fd = -1
+        if stream.total != stream.size:
+            run._fail(stream.index, FileChangedError(f"{job.name} changed while it was being read"))
+            return
+        assert stream.sha is not None and stream.blake is not None
+        digest = FileDigest(stream.total, stream.sha.digest(), stream.blake.digest(), None)
+        try:
+            run._results[stream.index] = run._finish(stream.index, digest)
+        except BaseException as exc:
+            run._fail(stream.index, exc)
+
+    def _whole(self, index: int, view: memoryview, tick: Callable[[int], None]) -> None:
+        run = self._run
+        try:
+            run._results[index] = run._finish(index, _hash_one(run._jobs[index], view, True, tick))
+        except _Cancelled:
+            raise
+        except BaseException as exc:
+            run._fail(index, exc)
 
 
 def _read_error(job: HashJob, exc: OSError) -> UnreadableInputError:

@@ -1,4 +1,4 @@
-"""Dual hashing with several files side by side per thread (``HashRun._run_lanes``).
+"""Dual hashing with several files side by side (``digests._Pipeline``).
 
 Every test runs twice: with the native four-message BLAKE2b where it was built, and with
 the same lane logic over hashlib (``update_many`` as a loop), so the scheduling, error and
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import random
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,24 +74,56 @@ def test_lanes_match_hashlib_in_job_order(tmp_path: Path, lanes: str, workers: i
         assert digest.content is None
 
 
+def _spy_blake_steps(monkeypatch: pytest.MonkeyPatch) -> list[list[tuple[int, int]]]:
+    """Record every BLAKE2b step of the pipeline as [(job index, block length), ...]."""
+    steps: list[list[tuple[int, int]]] = []
+    real = digests._Pipeline._blake
+
+    def spy(
+        self: digests._Pipeline, batch: list[tuple[digests._Stream, memoryview, memoryview]]
+    ) -> None:
+        steps.append([(stream.index, len(block)) for stream, block, _ in batch])
+        real(self, batch)
+
+    monkeypatch.setattr(digests._Pipeline, "_blake", spy)
+    return steps
+
+
 def test_lane_path_is_the_one_taken(
     tmp_path: Path, lanes: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The multi-file call really carries several files at once (else the test above
-    would pass on the single-file path)."""
-    widths: list[int] = []
-    real = blake2.update_many
-
-    def spy(hashers: list[blake2.Hasher], blocks: list[memoryview]) -> None:
-        widths.append(len(hashers))
-        real(hashers, blocks)
-
-    monkeypatch.setattr(blake2, "update_many", spy)
+    """BLAKE2b steps really carry four files at once (else the test above would pass on
+    the single-file path), and every byte of every file goes through exactly one step."""
+    steps = _spy_blake_steps(monkeypatch)
     files = _write(tmp_path, tuple(3 * LANE_BLOCK_SIZE + n for n in range(1, 7)))
     got = hash_files([HashJob(str(p), p.name, len(d)) for p, d in files], dual=True, workers=1)
     assert [(d.sha256, d.blake2b_256) for d in got] == [_expected(d) for _, d in files]
+    per_file = [0] * len(files)
+    for step in steps:
+        for index, length in step:
+            per_file[index] += length
+    assert per_file == [len(d) for _, d in files]
+    widths = [len({index for index, _ in step}) for step in steps]
     assert max(widths) == 4
-    assert sum(widths) == 6 * 4  # every file: three full blocks and a 1..5 byte tail
+    # Four files open from the start: their 16 blocks go four at a time.
+    assert widths[:4] == [4, 4, 4, 4]
+
+
+def test_a_file_longer_than_a_worker_share_is_hashed_on_its_own(
+    tmp_path: Path, lanes: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With two workers, a file holding most of the bytes is the chain that decides the
+    end of the run: its BLAKE2b blocks go one file at a time, never waiting for a group."""
+    steps = _spy_blake_steps(monkeypatch)
+    big = 24 * LANE_BLOCK_SIZE + 3
+    files = _write(tmp_path, (big,) + (LANE_BLOCK_SIZE // 2,) * 8)
+    got = hash_files([HashJob(str(p), p.name, len(d)) for p, d in files], dual=True, workers=2)
+    assert [(d.sha256, d.blake2b_256) for d in got] == [_expected(d) for _, d in files]
+    big_steps = [step for step in steps if any(index == 0 for index, _ in step)]
+    assert all({index for index, _ in step} == {0} for step in big_steps)
+    assert sum(length for step in big_steps for _, length in step) == big
+    small_bytes = sum(length for step in steps for index, length in step if index != 0)
+    assert small_bytes == 8 * (LANE_BLOCK_SIZE // 2)
 
 
 def test_kept_content_and_streamed_files_mix(tmp_path: Path, lanes: str) -> None:
@@ -172,3 +205,20 @@ def test_an_exception_in_finish_fails_the_run(tmp_path: Path, lanes: str) -> Non
 
 def test_cancel_stops_lanes_and_wait_then_refuses(tmp_path: Path, lanes: str) -> None:
     check_cancel_stops_the_workers(tmp_path, dual=True)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("workers", [1, 2, 4])
+def test_many_files_of_every_shape_never_stall(tmp_path: Path, lanes: str, workers: int) -> None:
+    """Sizes around the block size, empty files, kept files and one large file, mixed:
+    every step order the scheduler can take ends with every digest right (a stall would
+    hit the timeout)."""
+    rng = random.Random(f"shapes-{workers}")
+    choices = (0, 1, 127, LANE_BLOCK_SIZE - 1, LANE_BLOCK_SIZE, LANE_BLOCK_SIZE + 1)
+    sizes = tuple(rng.choice(choices) + rng.randrange(3) * LANE_BLOCK_SIZE for _ in range(40))
+    files = _write(tmp_path, (9 * LANE_BLOCK_SIZE + 5, *sizes))
+    jobs = [HashJob(str(p), p.name, len(d), keep=rng.random() < 0.2) for p, d in files]
+    for _ in range(3):
+        got = hash_files(jobs, dual=True, workers=workers)
+        for (_, data), digest in zip(files, got, strict=True):
+            assert (digest.size, digest.sha256, digest.blake2b_256) == (len(data), *_expected(data))
