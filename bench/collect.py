@@ -46,7 +46,10 @@ classification, proof encoding, write).
 
 Targets: SHA-256 only <= 0.75 x baseline; ``--dual-hash`` <= 1.3 x baseline (median wall
 times). Printed, never asserted. Run: ``make bench`` or ``.venv/bin/python -m bench.collect``.
-Set ``ANCHOR_BENCH_COLLECT_MIB`` to scale the set (default 1024) and
+Set ``ANCHOR_BENCH_COLLECT_MIB`` to scale the set (default 1024),
+``ANCHOR_BENCH_COLLECT_LAYOUT`` to ``few-large`` (3 files of 30 %, 10 % in 4 MiB files) or
+``one-image`` (one file of 75 %, the rest in 64 KiB files) to time other shapes of release
+(the targets are the issue's, for the default ``mixed`` set), and
 ``ANCHOR_BENCH_VERBOSE=1`` to print every kept run.
 """
 
@@ -72,23 +75,42 @@ BASELINE = "openssl dgst -sha256"
 HASHLIB_DIAG = "(diag) --dual-hash, hashlib"
 
 
-def _layout(total_mib: int) -> list[tuple[str, int]]:
-    """(relative name, size) for a mixed set of ``total_mib`` MiB.
+LAYOUTS = ("mixed", "few-large", "one-image")
 
-    62.5 % in 4 large files (40/30/20/10 % of that share), 25 % in 4 MiB files,
-    12.5 % in 64 KiB files (2048 of them at 1 GiB).
+
+def _layout(total_mib: int, kind: str = "mixed") -> list[tuple[str, int]]:
+    """(relative name, size) for a set of ``total_mib`` MiB.
+
+    * ``mixed`` (the issue's set): 62.5 % in 4 large files (40/30/20/10 % of that share),
+      25 % in 4 MiB files, 12.5 % in 64 KiB files (2048 of them at 1 GiB);
+    * ``few-large``: 90 % in 3 equal files, 10 % in 4 MiB files;
+    * ``one-image``: 75 % in one file, 25 % in 64 KiB files.
     """
     files: list[tuple[str, int]] = []
-    large = total_mib * 5 // 8
-    for n, share in enumerate((40, 30, 20, 10)):
-        files.append((f"dist/large-{n}.tar.gz", large * share // 100 * MIB))
-    medium = total_mib // 4
-    for n in range(medium // 4):
-        files.append((f"dist/pkg/medium-{n:03d}.whl", 4 * MIB))
+    if kind == "few-large":
+        for n in range(3):
+            files.append((f"dist/large-{n}.tar.gz", total_mib * 3 // 10 * MIB))
+    elif kind == "one-image":
+        files.append(("dist/image.tar", total_mib * 3 // 4 * MIB))
+    else:
+        large = total_mib * 5 // 8
+        for n, share in enumerate((40, 30, 20, 10)):
+            files.append((f"dist/large-{n}.tar.gz", large * share // 100 * MIB))
+    if kind != "one-image":
+        medium = total_mib // 4 if kind == "mixed" else total_mib // 10
+        for n in range(medium // 4):
+            files.append((f"dist/pkg/medium-{n:03d}.whl", 4 * MIB))
     small_bytes = total_mib * MIB - sum(size for _, size in files)
     for n in range(small_bytes // (64 << 10)):
         files.append((f"misc/d{n % 16:02d}/small-{n:05d}.bin", 64 << 10))
     return files
+
+
+def _describe(layout: list[tuple[str, int]]) -> str:
+    large = sum(1 for rel, _ in layout if rel.startswith("dist/") and "medium" not in rel)
+    medium = sum(1 for rel, _ in layout if "medium" in rel)
+    small = sum(1 for rel, _ in layout if "small" in rel)
+    return f"{large} large, {medium} x 4 MiB, {small} x 64 KiB"
 
 
 def _generate(root: Path, layout: list[tuple[str, int]]) -> None:
@@ -246,12 +268,16 @@ def main() -> None:
     rounds = int(os.environ.get("ANCHOR_BENCH_ROUNDS", "7"))
     noise_limit = int(os.environ.get("ANCHOR_BENCH_NOISE_MS", "50")) / 1000
     total_mib = int(os.environ.get("ANCHOR_BENCH_COLLECT_MIB", "1024"))
+    kind = os.environ.get("ANCHOR_BENCH_COLLECT_LAYOUT", "mixed")
+    if kind not in LAYOUTS:
+        print(f"collect bench: ANCHOR_BENCH_COLLECT_LAYOUT must be one of {', '.join(LAYOUTS)}")
+        return
     anchor = REPO / ".venv" / "bin" / "anchor"
     openssl = shutil.which("openssl")
     if openssl is None or not anchor.exists():
         print("collect bench: needs openssl on PATH and .venv/bin/anchor (make install)")
         return
-    layout = _layout(total_mib)
+    layout = _layout(total_mib, kind)
     total = sum(size for _, size in layout)
     shm = Path("/dev/shm")
     with (
@@ -275,9 +301,7 @@ def main() -> None:
             text=True,
         )
         print(
-            f"set: {len(layout)} files, {total / MIB:.0f} MiB "
-            f"(4 large, {sum(1 for r, _ in layout if 'medium' in r)} x 4 MiB, "
-            f"{sum(1 for r, _ in layout if 'small' in r)} x 64 KiB); "
+            f"set ({kind}): {len(layout)} files, {total / MIB:.0f} MiB ({_describe(layout)}); "
             f"{os.cpu_count()} cores; Python {platform.python_version()}; "
             f"{version.stdout.strip()}; BLAKE2b: {b2.stdout.strip() or b2.stderr.strip()}"
         )
