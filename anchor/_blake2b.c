@@ -478,7 +478,7 @@ static void update_lanes(state_t **st, const uint8_t **in, size_t *len, Py_ssize
         for (Py_ssize_t i = 0; i < n; i++)
             if (blocks[i] > 0) order[k++] = i;
         for (Py_ssize_t g = 0; g + min_group <= k; g += 4) {
-            state_t scratch[3];
+            state_t scratch[4]; /* padding lanes: j - members is 0..3 */
             state_t *sv[4];
             const uint8_t *pv[4];
             Py_ssize_t members = k - g < 4 ? k - g : 4;
@@ -490,8 +490,8 @@ static void update_lanes(state_t **st, const uint8_t **in, size_t *len, Py_ssize
                     sv[j] = st[order[g + j]];
                     pv[j] = in[order[g + j]];
                 } else {
-                    scratch[j - 1] = *st[order[g]];
-                    sv[j] = &scratch[j - 1];
+                    scratch[j - members] = *st[order[g]];
+                    sv[j] = &scratch[j - members];
                     pv[j] = in[order[g]];
                 }
             }

@@ -55,9 +55,8 @@ BLOCK_SIZE = 1 << 20
 block stays in the core's L2 cache between the read and the hash."""
 
 LANE_BLOCK_SIZE = 512 << 10
-"""Read size of one step of the dual-hash pipeline: four blocks of one BLAKE2b call fit in
-L2 together, and a step's Python overhead stays small next to its hashing (256 KiB and
-1 MiB measured no better, ADR 0008)."""
+"""Read size of one step of the dual-hash pipeline: the four blocks of one BLAKE2b call fit
+in L2 together, and a step's Python overhead stays small next to its hashing (ADR 0008)."""
 
 _PROGRESS_BATCH = 4 << 20
 _O_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)

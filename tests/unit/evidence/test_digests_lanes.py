@@ -36,8 +36,9 @@ SIZES = (
 
 
 @pytest.fixture(params=["native", "hashlib"])
-def lanes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Force the lane path (four lanes) with the native or the hashlib BLAKE2b."""
+def lanes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """Force the pipeline (four lanes) with the native or the hashlib BLAKE2b; yields the
+    number of lanes."""
     if request.param == "native":
         if blake2.IMPLEMENTATION == "hashlib":
             pytest.skip("anchor._blake2b is not built (or has no vector code) on this machine")
@@ -45,7 +46,7 @@ def lanes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> It
         monkeypatch.setattr(blake2, "new", blake2._hashlib_new)
         monkeypatch.setattr(blake2, "update_many", blake2._update_each)
     monkeypatch.setattr(blake2, "LANES", 4)
-    yield request.param
+    yield 4
 
 
 def _write(tmp_path: Path, sizes: tuple[int, ...] = SIZES) -> list[tuple[Path, bytes]]:
@@ -63,7 +64,7 @@ def _expected(data: bytes) -> tuple[bytes, bytes]:
 
 
 @pytest.mark.parametrize("workers", [1, 2, 3])
-def test_lanes_match_hashlib_in_job_order(tmp_path: Path, lanes: str, workers: int) -> None:
+def test_lanes_match_hashlib_in_job_order(tmp_path: Path, lanes: int, workers: int) -> None:
     files = _write(tmp_path)
     jobs = [HashJob(str(p), p.name, len(d)) for p, d in files]
     got = hash_files(jobs, dual=True, workers=workers)
@@ -90,12 +91,12 @@ def _spy_blake_steps(monkeypatch: pytest.MonkeyPatch) -> list[list[tuple[int, in
 
 
 def test_lane_path_is_the_one_taken(
-    tmp_path: Path, lanes: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, lanes: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """BLAKE2b steps really carry four files at once (else the test above would pass on
     the single-file path), and every byte of every file goes through exactly one step."""
     steps = _spy_blake_steps(monkeypatch)
-    files = _write(tmp_path, tuple(3 * LANE_BLOCK_SIZE + n for n in range(1, 7)))
+    files = _write(tmp_path, tuple(3 * LANE_BLOCK_SIZE + n for n in range(1, lanes + 3)))
     got = hash_files([HashJob(str(p), p.name, len(d)) for p, d in files], dual=True, workers=1)
     assert [(d.sha256, d.blake2b_256) for d in got] == [_expected(d) for _, d in files]
     per_file = [0] * len(files)
@@ -104,13 +105,13 @@ def test_lane_path_is_the_one_taken(
             per_file[index] += length
     assert per_file == [len(d) for _, d in files]
     widths = [len({index for index, _ in step}) for step in steps]
-    assert max(widths) == 4
-    # Four files open from the start: their 16 blocks go four at a time.
-    assert widths[:4] == [4, 4, 4, 4]
+    assert max(widths) == lanes
+    # A lane per file open from the start: their four blocks each go all lanes at a time.
+    assert widths[:4] == [lanes] * 4
 
 
 def test_a_file_longer_than_a_worker_share_is_hashed_on_its_own(
-    tmp_path: Path, lanes: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, lanes: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With two workers, a file holding most of the bytes is the chain that decides the
     end of the run: its BLAKE2b blocks go one file at a time, never waiting for a group."""
@@ -126,7 +127,7 @@ def test_a_file_longer_than_a_worker_share_is_hashed_on_its_own(
     assert small_bytes == 8 * (LANE_BLOCK_SIZE // 2)
 
 
-def test_kept_content_and_streamed_files_mix(tmp_path: Path, lanes: str) -> None:
+def test_kept_content_and_streamed_files_mix(tmp_path: Path, lanes: int) -> None:
     files = _write(tmp_path)
     jobs = [HashJob(str(p), p.name, len(d), keep=(i % 3 == 0)) for i, (p, d) in enumerate(files)]
     got = hash_files(jobs, dual=True, workers=2)
@@ -135,7 +136,7 @@ def test_kept_content_and_streamed_files_mix(tmp_path: Path, lanes: str) -> None
         assert (digest.sha256, digest.blake2b_256) == _expected(data)
 
 
-def test_progress_reports_every_byte(tmp_path: Path, lanes: str) -> None:
+def test_progress_reports_every_byte(tmp_path: Path, lanes: int) -> None:
     files = _write(tmp_path)
     seen: list[int] = []
     lock = threading.Lock()
@@ -149,7 +150,7 @@ def test_progress_reports_every_byte(tmp_path: Path, lanes: str) -> None:
     assert sum(seen) == sum(SIZES)
 
 
-def test_first_unreadable_file_in_job_order_is_reported(tmp_path: Path, lanes: str) -> None:
+def test_first_unreadable_file_in_job_order_is_reported(tmp_path: Path, lanes: int) -> None:
     files = _write(tmp_path)
     jobs = [HashJob(str(p), p.name, len(d)) for p, d in files]
     jobs.insert(3, HashJob(str(tmp_path / "gone-a"), "gone-a", 10))
@@ -161,7 +162,7 @@ def test_first_unreadable_file_in_job_order_is_reported(tmp_path: Path, lanes: s
             hash_files(jobs, dual=True, workers=2)
 
 
-def test_open_descriptors_are_closed_after_a_failure(tmp_path: Path, lanes: str) -> None:
+def test_open_descriptors_are_closed_after_a_failure(tmp_path: Path, lanes: int) -> None:
     files = _write(tmp_path)
     jobs = [HashJob(str(p), p.name, len(d)) for p, d in files]
     jobs.append(HashJob(str(tmp_path / "missing"), "missing", 1))
@@ -175,7 +176,7 @@ def test_open_descriptors_are_closed_after_a_failure(tmp_path: Path, lanes: str)
 
 @pytest.mark.parametrize(("size", "reported"), [(10, 9), (10, 11), (3 * LANE_BLOCK_SIZE, 5)])
 def test_file_changing_size_while_read_is_refused(
-    tmp_path: Path, lanes: str, monkeypatch: pytest.MonkeyPatch, size: int, reported: int
+    tmp_path: Path, lanes: int, monkeypatch: pytest.MonkeyPatch, size: int, reported: int
 ) -> None:
     files = _write(tmp_path, (LANE_BLOCK_SIZE * 2, 100, 1))
     path = tmp_path / "growing.log"
@@ -189,7 +190,7 @@ def test_file_changing_size_while_read_is_refused(
         hash_files(jobs, dual=True, workers=1)
 
 
-def test_an_exception_in_finish_fails_the_run(tmp_path: Path, lanes: str) -> None:
+def test_an_exception_in_finish_fails_the_run(tmp_path: Path, lanes: int) -> None:
     files = _write(tmp_path)
     jobs = [HashJob(str(p), p.name, len(d)) for p, d in files]
 
@@ -203,13 +204,13 @@ def test_an_exception_in_finish_fails_the_run(tmp_path: Path, lanes: str) -> Non
             start_hashing(jobs, finish, dual=True, workers=2).wait()
 
 
-def test_cancel_stops_lanes_and_wait_then_refuses(tmp_path: Path, lanes: str) -> None:
+def test_cancel_stops_lanes_and_wait_then_refuses(tmp_path: Path, lanes: int) -> None:
     check_cancel_stops_the_workers(tmp_path, dual=True)
 
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("workers", [1, 2, 4])
-def test_many_files_of_every_shape_never_stall(tmp_path: Path, lanes: str, workers: int) -> None:
+def test_many_files_of_every_shape_never_stall(tmp_path: Path, lanes: int, workers: int) -> None:
     """Sizes around the block size, empty files, kept files and one large file, mixed:
     every step order the scheduler can take ends with every digest right (a stall would
     hit the timeout)."""
