@@ -59,6 +59,7 @@ LANE_BLOCK_SIZE = 512 << 10
 in L2 together, and a step's Python overhead stays small next to its hashing (ADR 0008)."""
 
 _PROGRESS_BATCH = 4 << 20
+_NO_VIEW = memoryview(b"")  # for jobs that keep their bytes: read whole, never streamed
 _O_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 ProgressCallback = Callable[[int], None]
@@ -308,7 +309,6 @@ class _Pipeline:
 
     def work(self, tick: Callable[[int], None]) -> None:
         run = self._run
-        whole = memoryview(bytearray(BLOCK_SIZE))
         try:
             while True:
                 with self._cond:
@@ -327,7 +327,7 @@ class _Pipeline:
                     elif kind == "blake":
                         self._blake(cast(list[tuple[_Stream, memoryview, memoryview]], arg))
                     else:
-                        self._whole(cast(int, arg), whole, tick)
+                        self._whole(cast(int, arg), tick)
                 finally:
                     with self._cond:
                         self._busy -= 1
@@ -546,10 +546,12 @@ class _Pipeline:
         except BaseException as exc:
             run._fail(stream.index, exc)
 
-    def _whole(self, index: int, view: memoryview, tick: Callable[[int], None]) -> None:
+    def _whole(self, index: int, tick: Callable[[int], None]) -> None:
+        """A job that keeps its bytes: read whole (no streaming buffer), both digests."""
         run = self._run
+        job = run._jobs[index]
         try:
-            run._results[index] = run._finish(index, _hash_one(run._jobs[index], view, True, tick))
+            run._results[index] = run._finish(index, _hash_one(job, _NO_VIEW, True, tick))
         except _Cancelled:
             raise
         except BaseException as exc:
