@@ -285,10 +285,12 @@ class _Pipeline:
 
     Steps that shorten the longest chain go first: a full BLAKE2b call before a read, a
     new file into a free lane before a read, and among reads and lanes the files with the
-    most bytes left. A call that cannot fill up soon (no buffer free, no read under way)
-    runs with the blocks it has, so the run never waits on itself. A file is finished
-    (closed, size checked, ``finish`` called) by the worker whose step leaves it read to
-    the end with nothing waiting.
+    most bytes left. A file whose BLAKE2b bytes left are a worker's share of all bytes left
+    decides the end of the run: its blocks go through BLAKE2b on their own, without waiting
+    for a full call (:meth:`_critical`). A call that cannot fill up soon (no buffer free, no
+    read under way) runs with the blocks it has, so the run never waits on itself. A file
+    is finished (closed, size checked, ``finish`` called) by the worker whose step leaves
+    it read to the end with nothing waiting.
     """
 
     def __init__(self, run: HashRun[Any], workers: int, lanes: int) -> None:
