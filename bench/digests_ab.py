@@ -6,8 +6,9 @@ a path, for example one written by ``git show <commit>:anchor/evidence/digests.p
 round after round, so both meet the same host conditions. Hashing is in-process: no
 start-up, no writing; the set is one of the layouts of :mod:`bench.collect`.
 
-Run: ``git show 1bbb1c0:anchor/evidence/digests.py > /tmp/old.py`` then
-``ANCHOR_BENCH_AB=/tmp/old.py make bench BENCH=digests_ab``. Environment:
+Run, from the repository root: ``mkdir -p build && git show
+1bbb1c0:anchor/evidence/digests.py > build/old-digests.py`` then
+``ANCHOR_BENCH_AB=build/old-digests.py make bench BENCH=digests_ab``. Environment:
 ``ANCHOR_BENCH_COLLECT_LAYOUT`` (``mixed`` default, ``few-large``, ``one-image``),
 ``ANCHOR_BENCH_COLLECT_MIB`` (default 1024), ``ANCHOR_BENCH_ROUNDS`` (default 9),
 ``ANCHOR_BENCH_DUAL`` (``1`` default: ``--dual-hash``; ``0``: SHA-256 only).
