@@ -239,15 +239,6 @@ class HashRun(Generic[R]):
         self._stop.set()
 
 
-class _LaneFailed(Exception):
-    """Carries the failure of one lane's job out of the lane loop."""
-
-    def __init__(self, index: int, error: BaseException) -> None:
-        super().__init__(index)
-        self.index = index
-        self.error = error
-
-
 _AHEAD = 2
 """Blocks a stream may have read (and SHA-256'd) before its BLAKE2b catches up."""
 
@@ -257,10 +248,10 @@ class _Stream:
     """One file being read by :class:`_Pipeline`."""
 
     index: int
+    sha: hashlib._Hash
+    blake: blake2.Hasher
     fd: int = -1
     size: int = 0
-    sha: hashlib._Hash | None = None
-    blake: blake2.Hasher | None = None
     total: int = 0  # bytes read and given to the SHA-256
     blaked: int = 0  # bytes given to the BLAKE2b
     ready: deque[tuple[memoryview, memoryview]] = field(default_factory=deque)  # (block, buffer)
@@ -436,7 +427,9 @@ class _Pipeline:
         self._queued -= run._jobs[index].size_hint
         if run._jobs[index].keep:
             return ("whole", index)
-        stream = _Stream(index, size=run._jobs[index].size_hint, reading=True)
+        stream = _Stream(
+            index, hashlib.sha256(), blake2.new(), size=run._jobs[index].size_hint, reading=True
+        )
         self._streams.append(stream)
         return ("read", (stream, self._buffer()))
 
@@ -451,45 +444,34 @@ class _Pipeline:
     def _read(self, stream: _Stream, buffer: memoryview, tick: Callable[[int], None]) -> None:
         run = self._run
         job = run._jobs[stream.index]
-        n = 0
         try:
-            try:
-                if stream.fd < 0:
-                    stream.fd = _open(job)
-                    stream.size = _regular_size(stream.fd, job)
-                    stream.sha = hashlib.sha256()
-                    stream.blake = blake2.new()
-                n = _read_into(stream.fd, buffer)
-                if 0 < n < len(buffer):  # most likely the end: make sure in this step
-                    more = _read_into(stream.fd, buffer[n:])
-                    n += more
-                    end = more == 0
-                else:
-                    end = n == 0
-            except OSError as exc:
-                raise _LaneFailed(stream.index, _read_error(job, exc)) from exc
-            except BaseException as exc:
-                raise _LaneFailed(stream.index, exc) from exc
+            if stream.fd < 0:
+                stream.fd = _open(job)
+                stream.size = _regular_size(stream.fd, job)
+            n = _read_into(stream.fd, buffer)
+            if 0 < n < len(buffer):  # most likely the end: make sure in this step
+                more = _read_into(stream.fd, buffer[n:])
+                n += more
+                end = more == 0
+            else:
+                end = n == 0
+            block = buffer[:n] if n < len(buffer) else buffer
             if n:
-                assert stream.sha is not None
-                stream.sha.update(buffer[:n] if n < len(buffer) else buffer)
+                stream.sha.update(block)
                 tick(n)
-        except _LaneFailed as failed:
+        except BaseException as exc:
             with self._cond:
                 stream.reading = False
                 self._buffers.append(buffer)
-            run._fail(failed.index, failed.error)
+            if isinstance(exc, _Cancelled):
+                raise
+            run._fail(stream.index, _read_error(job, exc) if isinstance(exc, OSError) else exc)
             return
-        except _Cancelled:
-            with self._cond:
-                stream.reading = False
-                self._buffers.append(buffer)
-            raise
         with self._cond:
             stream.reading = False
             stream.total += n
             if n:
-                stream.ready.append((buffer[:n] if n < len(buffer) else buffer, buffer))
+                stream.ready.append((block, buffer))
             else:
                 self._buffers.append(buffer)
             stream.eof = end
@@ -500,11 +482,10 @@ class _Pipeline:
     def _blake(self, batch: list[tuple[_Stream, memoryview, memoryview]]) -> None:
         try:
             if batch[0][0] is batch[-1][0]:  # one file's waiting blocks, in order
-                blake = cast(blake2.Hasher, batch[0][0].blake)
-                for _, block, _ in batch:
-                    blake.update(block)
+                for stream, block, _ in batch:
+                    stream.blake.update(block)
             else:
-                hashers = [cast(blake2.Hasher, stream.blake) for stream, _, _ in batch]
+                hashers = [stream.blake for stream, _, _ in batch]
                 blake2.update_many(hashers, [block for _, block, _ in batch])
         except BaseException as exc:  # pragma: no cover - update_many checks only types
             with self._cond:
@@ -541,7 +522,6 @@ class _Pipeline:
         if stream.total != stream.size:
             run._fail(stream.index, FileChangedError(f"{job.name} changed while it was being read"))
             return
-        assert stream.sha is not None and stream.blake is not None
         digest = FileDigest(stream.total, stream.sha.digest(), stream.blake.digest(), None)
         try:
             run._results[stream.index] = run._finish(stream.index, digest)
@@ -609,7 +589,7 @@ def _open(job: HashJob) -> int:
     try:
         return os.open(job.path, _O_FLAGS)
     except OSError as exc:
-        raise UnreadableInputError(f"cannot read {job.name}: {_reason(exc)}") from exc
+        raise _read_error(job, exc) from exc
 
 
 def _regular_size(fd: int, job: HashJob) -> int:
@@ -625,7 +605,7 @@ def _probe(job: HashJob) -> None:
     try:
         _regular_size(fd, job)
     except OSError as exc:
-        raise UnreadableInputError(f"cannot read {job.name}: {_reason(exc)}") from exc
+        raise _read_error(job, exc) from exc
     finally:
         os.close(fd)
 
@@ -651,7 +631,7 @@ def _hash_one(
         if total != size:
             raise FileChangedError(f"{job.name} changed while it was being read")
     except OSError as exc:
-        raise UnreadableInputError(f"cannot read {job.name}: {_reason(exc)}") from exc
+        raise _read_error(job, exc) from exc
     finally:
         os.close(fd)
     return FileDigest(total, sha.digest(), blake.digest() if blake is not None else None, content)

@@ -8,6 +8,7 @@ import pytest
 
 from anchor.label309.hashes import blake2b_256, sha256
 from tests.conformance._primitive_vectors import hx, vector_params
+from tests.unit.test_blake2_native import native_implementations
 
 SHA256_KAT = "hash/sha256-kat.json"
 BLAKE2B256_KAT = "hash/blake2b256-kat.json"
@@ -31,22 +32,6 @@ def test_dual_hash_equivalence(vector: dict[str, Any]) -> None:
     assert blake2b_256(data).hex() == vector["expected_blake2b256_hex"]
 
 
-def _native_implementations() -> list[str]:
-    """Every compression the native module can run on this CPU (none if it is not built)."""
-    try:
-        from anchor import _blake2b
-    except ImportError:
-        return []
-    found: list[str] = []
-    try:
-        for name in ("portable", "avx2", "avx512"):
-            if _blake2b.select(name) == name:
-                found.append(name)
-    finally:
-        _blake2b.select(None)
-    return found
-
-
 @pytest.mark.parametrize("vector", vector_params(BLAKE2B256_KAT))
 def test_blake2b256_kat_with_the_file_hasher(vector: dict[str, Any]) -> None:
     """The hasher `anchor collect --dual-hash` uses (native where built), one update and
@@ -57,7 +42,7 @@ def test_blake2b256_kat_with_the_file_hasher(vector: dict[str, Any]) -> None:
     hasher = blake2.new()
     hasher.update(data)
     assert hasher.digest().hex() == vector["expected_hex"]
-    implementations = _native_implementations()
+    implementations = native_implementations()
     if not implementations:
         return  # hashlib is the file hasher here, checked above and by test_blake2b256_kat
     from anchor import _blake2b

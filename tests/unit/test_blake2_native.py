@@ -29,7 +29,8 @@ def _ref(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=32).digest()
 
 
-def _available() -> list[str]:
+def native_implementations() -> list[str]:
+    """Every compression the native module can run on this CPU (none if it is not built)."""
     if _blake2b is None:
         return []
     try:
@@ -38,7 +39,7 @@ def _available() -> list[str]:
         _blake2b.select(None)
 
 
-@pytest.fixture(params=_available() or ["none"])
+@pytest.fixture(params=native_implementations() or ["none"])
 def impl(request: pytest.FixtureRequest) -> Iterator[str]:
     if request.param == "none":
         pytest.skip("anchor._blake2b is not built here")

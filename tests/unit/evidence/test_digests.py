@@ -153,19 +153,24 @@ def test_finish_runs_per_job_and_results_come_back_in_job_order(tmp_path: Path) 
 
 
 def test_an_exception_in_finish_fails_the_run(tmp_path: Path) -> None:
+    files = _files(tmp_path)
+    check_finish_error_fails_the_run(
+        [HashJob(str(p), p.name, len(d)) for p, d in files], dual=False, bad=2
+    )
+
+
+def check_finish_error_fails_the_run(jobs: list[HashJob], *, dual: bool, bad: int) -> None:
+    """An exception raised by ``finish`` for job ``bad`` is what ``wait`` raises, every time."""
     from anchor.evidence.digests import FileDigest, start_hashing
 
-    files = _files(tmp_path)
-    jobs = [HashJob(str(p), p.name, len(d)) for p, d in files]
-
     def finish(index: int, digest: FileDigest) -> int:
-        if index == 2:
+        if index == bad:
             raise ValueError(f"bad item {index}")
         return index
 
     for _ in range(3):
-        with pytest.raises(ValueError, match="bad item 2"):
-            start_hashing(jobs, finish, workers=2).wait()
+        with pytest.raises(ValueError, match=f"bad item {bad}"):
+            start_hashing(jobs, finish, dual=dual, workers=2).wait()
 
 
 def test_small_files_go_to_one_worker_smallest_first_large_files_largest_first(

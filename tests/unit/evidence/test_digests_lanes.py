@@ -21,13 +21,15 @@ from anchor.evidence import digests
 from anchor.evidence.digests import (
     BLOCK_SIZE,
     LANE_BLOCK_SIZE,
-    FileDigest,
     HashJob,
     hash_files,
-    start_hashing,
 )
 from anchor.evidence.inputs import UnreadableInputError
-from tests.unit.evidence.test_digests import check_cancel_stops_the_workers, report_size_at_open
+from tests.unit.evidence.test_digests import (
+    check_cancel_stops_the_workers,
+    check_finish_error_fails_the_run,
+    report_size_at_open,
+)
 
 SIZES = (
     0, 1, 127, 128, 129, 2047, 2048, LANE_BLOCK_SIZE - 1, LANE_BLOCK_SIZE, LANE_BLOCK_SIZE + 1,
@@ -193,15 +195,7 @@ def test_file_changing_size_while_read_is_refused(
 def test_an_exception_in_finish_fails_the_run(tmp_path: Path, lanes: int) -> None:
     files = _write(tmp_path)
     jobs = [HashJob(str(p), p.name, len(d)) for p, d in files]
-
-    def finish(index: int, digest: FileDigest) -> int:
-        if index == 4:
-            raise ValueError(f"bad item {index}")
-        return index
-
-    for _ in range(3):
-        with pytest.raises(ValueError, match="bad item 4"):
-            start_hashing(jobs, finish, dual=True, workers=2).wait()
+    check_finish_error_fails_the_run(jobs, dual=True, bad=4)
 
 
 def test_cancel_stops_lanes_and_wait_then_refuses(tmp_path: Path, lanes: int) -> None:
