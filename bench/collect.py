@@ -306,14 +306,15 @@ def main() -> None:
             f"{version.stdout.strip()}; BLAKE2b: {b2.stdout.strip() or b2.stderr.strip()}"
         )
         collect = [str(anchor), "collect", ".", "--root", ".", "--quiet", "--no-env"]
-        commands = {
-            BASELINE: [openssl, "dgst", "-sha256", *names],
-            "anchor collect": collect,
-            "anchor collect --dual-hash": [*collect, "--dual-hash"],
-            "(diag) output on tmpfs": collect,
-            HASHLIB_DIAG: [*collect, "--dual-hash"],
-        }
         hashlib_env = dict(os.environ, ANCHOR_NATIVE_BLAKE2B="0")
+        # key: (command, where its bundles go or None, environment or None)
+        commands: dict[str, tuple[list[str], Path | None, dict[str, str] | None]] = {
+            BASELINE: ([openssl, "dgst", "-sha256", *names], None, None),
+            "anchor collect": (collect, out, None),
+            "anchor collect --dual-hash": ([*collect, "--dual-hash"], out, None),
+            "(diag) output on tmpfs": (collect, Path(tmp_fast), None),
+            HASHLIB_DIAG: ([*collect, "--dual-hash"], out, hashlib_env),
+        }
         print(_compile_bytecode(), flush=True)
         os.sync()  # the set's own write-back must not run under the timed commands
         print(_settle_file_system(out), flush=True)
@@ -325,21 +326,13 @@ def main() -> None:
         repeats = 0
         runs = 0
         for n in range(rounds + 1):  # round 0 is untimed: caches
-            for key, cmd in commands.items():
+            for key, (cmd, dest, env) in commands.items():
                 for attempt in range(4):
                     runs += 1
-                    if key.startswith("anchor"):
-                        # A fresh output directory every run: deleting the previous bundle
-                        # right before a run would bill the file system's clean-up (e.g.
-                        # ext4's recently-deleted inode scan) to the next run.
-                        run_cmd = [*cmd, "-o", str(out / f"run-{runs}")]
-                    elif key == HASHLIB_DIAG:
-                        run_cmd = [*cmd, "-o", str(out / f"run-{runs}")]
-                    elif key.startswith("(diag)"):
-                        run_cmd = [*cmd, "-o", str(Path(tmp_fast) / f"run-{runs}")]
-                    else:
-                        run_cmd = cmd
-                    env = hashlib_env if key == HASHLIB_DIAG else None
+                    # A fresh output directory every run: deleting the previous bundle right
+                    # before a run would bill the file system's clean-up (e.g. ext4's
+                    # recently-deleted inode scan) to the next run.
+                    run_cmd = cmd if dest is None else [*cmd, "-o", str(dest / f"run-{runs}")]
                     elapsed, other = _time(run_cmd, cwd=data, env=env)
                     if not n:
                         break

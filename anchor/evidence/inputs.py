@@ -28,6 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from anchor.errors import InputError
+from anchor.merkle.jcs import encodable
 
 _GLOB_MAGIC = frozenset("*?[")
 
@@ -121,13 +122,11 @@ class _Walker:
             self._add_file(abs_path, path, st)
 
     def _excluded(self, abs_path: str) -> bool:
-        for ex in self.exclude:
+        parent_here, name = os.path.split(abs_path)
+        for ex, (parent, base) in zip(self.exclude, self.exclude_parts, strict=True):
             if abs_path == ex or abs_path.startswith(ex + os.sep):
                 return True
-            parent, base = os.path.split(ex)
-            if os.path.dirname(abs_path) == parent and os.path.basename(abs_path).startswith(
-                (f".{base}.tmp-", f".{base}.old-")
-            ):
+            if parent_here == parent and _excluded_name(name, [base]):
                 return True
         return False
 
@@ -172,27 +171,26 @@ class _Walker:
 
     def _add_walked_file(self, entry: os.DirEntry[str], child: str, shown: str, raw: str) -> None:
         """A plain (non-symlink) file met in a walk, its name already relative to the root."""
+        shown_child = os.path.join(shown, entry.name)
         try:
             st = entry.stat()
         except OSError:
-            st = _stat(os.path.join(shown, entry.name))  # raises the one-line error
-        if not stat.S_ISREG(st.st_mode):
-            raise UnreadableInputError(f"{os.path.join(shown, entry.name)} is not a regular file")
-        if raw.isascii():
-            name = raw
-        else:
-            try:
-                raw.encode("utf-8")
-            except UnicodeEncodeError as exc:
-                shown_child = os.path.join(shown, entry.name)
-                raise InputError(f"{shown_child}: file name is not valid UTF-8") from exc
-            name = unicodedata.normalize("NFC", raw)
-        self._record(name, child, st)
+            st = _stat(shown_child)  # raises the one-line error
+        self._add_file(child, shown_child, st, name=raw)
 
-    def _add_file(self, abs_path: str, shown: str, st: os.stat_result) -> None:
+    def _add_file(
+        self, abs_path: str, shown: str, st: os.stat_result, *, name: str | None = None
+    ) -> None:
+        """A file; ``name`` is its '/'-separated path relative to the root when the caller
+        knows it, else it is worked out from ``abs_path``."""
         if not stat.S_ISREG(st.st_mode):
             raise UnreadableInputError(f"{shown} is not a regular file")
-        self._record(self._name(abs_path, shown), abs_path, st)
+        raw = self._relative(abs_path, shown) if name is None else name
+        if not raw.isascii():
+            if not encodable(raw):
+                raise InputError(f"{shown}: file name is not valid UTF-8")
+            raw = unicodedata.normalize("NFC", raw)
+        self._record(raw, abs_path, st)
 
     def _record(self, name: str, abs_path: str, st: os.stat_result) -> None:
         previous = self.files.get(name)
@@ -204,19 +202,14 @@ class _Walker:
             )
         self.files[name] = InputFile(name=name, path=abs_path, size=st.st_size)
 
-    def _name(self, abs_path: str, shown: str) -> str:
+    def _relative(self, abs_path: str, shown: str) -> str:
+        """``abs_path`` relative to the root, '/'-separated; an error outside the root."""
         rel = os.path.relpath(abs_path, self.abs_root)
         if rel == os.curdir or rel == os.pardir or rel.startswith(os.pardir + os.sep):
             raise OutsideRootError(
                 f"{shown} is outside the root {self.abs_root} (set --root to a common parent)"
             )
-        parts = rel.split(os.sep)
-        try:
-            for part in parts:
-                part.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise InputError(f"{shown}: file name is not valid UTF-8") from exc
-        return unicodedata.normalize("NFC", "/".join(parts))
+        return "/".join(rel.split(os.sep))
 
 
 def _child_prefix(prefix: str | None, name: str) -> str | None:

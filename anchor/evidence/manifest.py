@@ -120,11 +120,9 @@ class Manifest:
         forms joined by commas. So the document is encoded with an empty array and the
         items' cached :attr:`Item.json_bytes` are spliced in. ``"items":[]`` occurs once in
         that encoding: every other key is fixed and a quote inside a string value is
-        always escaped (the fallback encodes the whole document should that ever fail).
+        always escaped.
         """
         empty = canonical_json(self._json([]))
-        if empty.count(_EMPTY_ITEMS) != 1:  # pragma: no cover - see the docstring
-            return canonical_json(self.to_json())
         cut = empty.index(_EMPTY_ITEMS) + len(_EMPTY_ITEMS) - 1
         items = b",".join([item.json_bytes for item in self.items])
         return b"".join((empty[:cut], items, empty[cut:]))

@@ -78,15 +78,9 @@ def canonical_json(value: object) -> bytes:
 def quote(text: str) -> str:
     """The RFC 8785 form of one string, quotes included, as text (for writers that build
     canonical documents from pieces). Raises :class:`JsonFormatError` on a lone surrogate."""
-    if type(text) is not str:
-        return canonical_json(text).decode("utf-8")
-    quoted: str = _fast_encode(text)
-    if not quoted.isascii():
-        try:
-            quoted.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise JsonFormatError("canonical JSON: a string contains a lone surrogate") from exc
-    return quoted
+    if not encodable(text):
+        raise JsonFormatError("canonical JSON: a string contains a lone surrogate")
+    return _quote(text)
 
 
 def _is_plain(value: object, depth: int) -> bool:

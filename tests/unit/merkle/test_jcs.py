@@ -156,22 +156,13 @@ def _both(value: object) -> tuple[bytes | str, bytes | str]:
 @settings(max_examples=400, deadline=None)
 @given(fast_path_values)
 def test_fast_path_agrees_with_reference_encoder(value: object) -> None:
+    from anchor.merkle.jcs import _fast_encode, _is_plain
+
     fast, reference = _both(value)
     assert fast == reference
-
-
-@settings(max_examples=200, deadline=None)
-@given(fast_path_values)
-def test_plain_values_take_the_json_module_path_and_match(value: object) -> None:
-    from anchor.merkle.jcs import _fast_encode, _is_plain, _reference
-
-    if not _is_plain(value, 0):
-        return
-    try:
-        expected = _reference(value)
-    except JsonFormatError:
-        return  # only a lone surrogate can fail here; covered by the test above
-    assert _fast_encode(value).encode("utf-8") == expected
+    if _is_plain(value, 0) and isinstance(reference, bytes):
+        # plain values go through the json module; its text is the reference's exactly
+        assert _fast_encode(value).encode("utf-8") == reference
 
 
 @pytest.mark.parametrize(
