@@ -85,6 +85,14 @@ def run_cli() -> Callable[..., CliResult]:
     return _run
 
 
+def one_error_line(result: CliResult, *, exit_code: int = 4) -> str:
+    """The single ``error: ...`` line of a refused run (``exit_code``, nothing on stdout)."""
+    assert (result.exit_code, result.stdout) == (exit_code, ""), result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Print the conformance count of this run (tests under tests/conformance) before pytest's own line."""
     counts = {"passed": 0, "failed": 0, "skipped": 0}

@@ -26,6 +26,7 @@ from anchor.errors import EXIT_FAILED, EXIT_INPUT, EXIT_OK, InputError
 
 if TYPE_CHECKING:
     from anchor.label309.codes import Issue
+    from anchor.label309.txbind import TxParts
 
 HexOpt = Annotated[bool, typer.Option("--hex", help="Inputs are hex text, not raw CBOR.")]
 NETWORK_CHOICES = ("mainnet", "preprod", "preview", "devnet", "testnet")
@@ -127,16 +128,14 @@ def _diag(value: Any) -> str:
     return str(value)
 
 
-def _unwrap(data: bytes, *, label_value: bool, aux_data: bool, tx: bool) -> bytes:
+def _unwrap(data: bytes, *, label_value: bool, aux_data: bool, tx: TxParts | None) -> bytes:
+    """The record body inside ``data``; ``tx`` is ``data`` already split as a transaction."""
     from anchor.label309 import carriage
 
-    if tx:
-        from anchor.label309.txbind import split_tx
-
-        aux = split_tx(data).aux
-        if aux is None:
+    if tx is not None:
+        if tx.aux is None:
             raise InputError("the transaction has no auxiliary data (no label 309 record)")
-        return carriage.record_body_from_aux(aux)
+        return carriage.record_body_from_aux(tx.aux)
     if aux_data:
         return carriage.record_body_from_aux(data)
     if label_value:
@@ -285,12 +284,17 @@ def record_inspect(
     if len(forms) > 1:
         raise InputError(f"{', '.join(forms)}: give only one input form")
     data = read_input_bytes(file, hex_text=hex_text)
-    body = _unwrap(data, label_value=label_309_value, aux_data=aux_data, tx=tx)
-    doc = _describe(body, network)
+    parts = None
     if tx:
-        from anchor.label309.txbind import split_tx, tx_id
+        from anchor.label309.txbind import split_tx
 
-        doc = {"tx_hash": tx_id(split_tx(data).body).hex(), **doc}
+        parts = split_tx(data)
+    body = _unwrap(data, label_value=label_309_value, aux_data=aux_data, tx=parts)
+    doc = _describe(body, network)
+    if parts is not None:
+        from anchor.label309.txbind import tx_id
+
+        doc = {"tx_hash": tx_id(parts.body).hex(), **doc}
     if json_out:
         emit_json({"file": file, **doc})
     else:

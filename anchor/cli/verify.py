@@ -36,9 +36,12 @@ from anchor.cli._common import (
     write_file_atomic,
 )
 from anchor.errors import InputError
+from anchor.verify.bundle import LEAVES_FILE, MANIFEST_FILE, PROOFS_DIR, RECEIPT_FILE, TX_FILE
 
 if TYPE_CHECKING:
+    from anchor.merkle.prooffile import ProofFile
     from anchor.verify.report import VerifyReport
+    from anchor.verify.run import VerifyRequest
 
 NETWORK_CHOICES = ("mainnet", "preprod", "preview", "devnet")
 
@@ -76,7 +79,7 @@ def _json_field(path: Path, key: str) -> str | None:
     return value.lower().removeprefix("cardano:") if isinstance(value, str) and value else None
 
 
-BUNDLE_FILES = ("manifest.json", "leaves.cbor", "proofs", "tx.cbor", "anchor.json")
+BUNDLE_FILES = (MANIFEST_FILE, LEAVES_FILE, PROOFS_DIR, TX_FILE, RECEIPT_FILE)
 
 
 def _check_bundle(bundle: str, *, has_tx: bool, has_tx_hash: bool) -> None:
@@ -94,7 +97,7 @@ def _check_bundle(bundle: str, *, has_tx: bool, has_tx_hash: bool) -> None:
             f"{bundle} is not an evidence bundle (none of {', '.join(BUNDLE_FILES)})",
             hint="make one with `anchor collect`",
         )
-    if not has_tx and not has_tx_hash and not present & {"tx.cbor", "anchor.json"}:
+    if not has_tx and not has_tx_hash and not present & {TX_FILE, RECEIPT_FILE}:
         raise InputError(
             f"{bundle} has not been published (no anchor.json or tx.cbor)",
             hint=f"run `anchor publish {bundle}`, or pass --tx-hash HASH --network NET "
@@ -102,23 +105,38 @@ def _check_bundle(bundle: str, *, has_tx: bool, has_tx_hash: bool) -> None:
         )
 
 
-def _proof_anchor(proof: str) -> tuple[str | None, str | None]:
-    """``(tx hash, network)`` the proof file names, ``(None, None)`` before publish.
+def _read_proof(proof: str) -> ProofFile:
+    """The ``--proof`` file (``-`` is stdin), read and parsed once for the whole run.
 
-    The file is read and parsed here so that an unreadable or malformed proof is reported
-    with its name (exit 4). The anchor is a pointer only: whatever it says is then checked
-    against the chain like any --tx-hash.
+    Parsed here so that an unreadable or malformed proof is reported with its name (exit 4).
     """
     from anchor.errors import AnchorError
     from anchor.merkle.prooffile import ProofFile
 
     data = read_input_bytes(proof)
     try:
-        anchor = ProofFile.from_json_bytes(data).anchor
+        return ProofFile.from_json_bytes(data)
     except AnchorError as exc:
         raise InputError(f"{proof}: {exc.diagnostics()}") from exc
+
+
+def _proof_anchor(proof: str | None, proof_file: ProofFile | None) -> tuple[str, str]:
+    """``(tx hash, network)`` when nothing but a proof can name the transaction.
+
+    The anchor is a pointer only: whatever it says is then checked against the chain like
+    any --tx-hash. Refused (exit 4) with no proof, or with one from before publish.
+    """
+    if proof is None or proof_file is None:
+        raise InputError(
+            "nothing to verify against: pass --bundle DIR (offline), "
+            "--tx-hash HASH --network NET (online), or --tx FILE --chain-facts FILE --network NET"
+        )
+    anchor = proof_file.anchor
     if anchor is None:
-        return None, None
+        raise InputError(
+            f"{proof} names no transaction (a proof from before publish): "
+            "pass --tx-hash HASH --network NET, or the published bundle (--bundle DIR)"
+        )
     return anchor.tx_hash.hex(), anchor.network
 
 
@@ -147,57 +165,33 @@ def _check_offline_network(
         )
 
 
-def _check_files(files: list[str]) -> None:
-    """Each directory or pattern argument must name at least one file (else: nothing checked)."""
-    from anchor.verify.run import expand_files
+def _preflight(request: VerifyRequest, *, report_file: str | None) -> None:
+    """Reject, before any hashing or network call, input that cannot give a meaningful verdict.
 
-    for arg in files:
-        if not expand_files([arg]):
-            raise InputError(f"{arg}: no files to verify in it")
-
-
-def _preflight(
-    *,
-    files: list[str],
-    bundle: str | None,
-    proof: str | None,
-    tx: str | None,
-    chain_facts: str | None,
-    tx_hash: str | None,
-    network: str | None,
-    online: bool,
-    report_file: str | None,
-) -> None:
-    """Reject, before any hashing or network call, input that cannot give a meaningful verdict."""
-    if bundle is None and tx is None and tx_hash is None and proof is not None:
-        raise InputError(
-            f"{proof} names no transaction (a proof from before publish): "
-            "pass --tx-hash HASH --network NET, or the published bundle (--bundle DIR)"
-        )
-    if bundle is None and tx is None and tx_hash is None:
-        raise InputError(
-            "nothing to verify against: pass --bundle DIR (offline), "
-            "--tx-hash HASH --network NET (online), or --tx FILE --chain-facts FILE --network NET"
-        )
-    if online and tx is not None:
+    Run after :func:`_proof_anchor` has made sure something names the transaction; the
+    file arguments are checked first thing by :func:`anchor.verify.run.run_verify`.
+    """
+    bundle, tx, chain_facts = request.bundle, request.tx_file, request.chain_facts_file
+    if request.online and tx is not None:
         raise InputError("--tx (offline transaction bytes) cannot be combined with online checks")
-    if online and chain_facts is not None:
+    if request.online and chain_facts is not None:
         raise InputError(
             "--chain-facts (offline block facts) cannot be combined with online checks"
         )
     if report_file is not None:
         check_output_path(report_file, flag="--report")
     if bundle is not None:
-        _check_bundle(bundle, has_tx=tx is not None, has_tx_hash=tx_hash is not None)
-    has_bytes = tx is not None or (bundle is not None and (Path(bundle) / "tx.cbor").is_file())
-    if not online and has_bytes:
-        _check_offline_network(network, bundle=bundle, chain_facts=chain_facts)
-    _check_files(files)
+        _check_bundle(bundle, has_tx=tx is not None, has_tx_hash=request.tx_hash is not None)
+    has_bytes = tx is not None or (bundle is not None and (Path(bundle) / TX_FILE).is_file())
+    if not request.online and has_bytes:
+        _check_offline_network(request.network, bundle=bundle, chain_facts=chain_facts)
 
 
 def _hints(report: VerifyReport) -> list[str]:
     """What the auditor can do about results that could not be decided."""
-    missing = [f for f in report.files if f.code == "FILE_PROOF_UNAVAILABLE"]
+    from anchor.verify.verdict import FILE_PROOF_UNAVAILABLE
+
+    missing = [f for f in report.files if f.code == FILE_PROOF_UNAVAILABLE]
     if not missing:
         return []
     return [
@@ -335,26 +329,14 @@ def verify(
 
     specs = _providers(provider or [], provider_url or [])
     online = online or bool(specs)
-    if proof is not None:
-        proof_tx_hash, proof_network = _proof_anchor(proof)
-        if bundle is None and tx is None and tx_hash is None:
-            tx_hash = proof_tx_hash  # a published proof knows its anchor
-            network = network or proof_network
-    _preflight(
-        files=list(files or ()),
-        bundle=bundle,
-        proof=proof,
-        tx=tx,
-        chain_facts=chain_facts,
-        tx_hash=tx_hash,
-        network=network,
-        online=online,
-        report_file=report_file,
-    )
+    proof_file = _read_proof(proof) if proof is not None else None
+    if bundle is None and tx is None and tx_hash is None:
+        tx_hash, proof_network = _proof_anchor(proof, proof_file)  # a published proof knows it
+        network = network or proof_network
     request = VerifyRequest(
         files=tuple(files or ()),
         bundle=bundle,
-        proof=proof,
+        proof=proof_file,
         manifest_only=manifest_only,
         tx_file=tx,
         chain_facts_file=chain_facts,
@@ -367,6 +349,7 @@ def verify(
         supported_critical_extensions=frozenset(supported_crit or ()),
         blockfrost_project_id=os.environ.get("BLOCKFROST_PROJECT_ID") or None,
     )
+    _preflight(request, report_file=report_file)
     report = run_verify(request)
     doc = report.to_json()
     if report_file is not None:

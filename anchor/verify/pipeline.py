@@ -193,32 +193,29 @@ def _report(
 
 def _run_record(
     body: bytes,
-    facts: CombinedFacts | None,
+    facts: CombinedFacts | Issue,
     config: VerifyConfig,
     evidence: Evidence,
     ctx: _Context,
-    *,
-    facts_issue: Issue | None = None,
 ) -> VerifyReport:
     """Steps 4-7 over a bound, reassembled record body.
 
-    ``facts`` is None when no provider gave the including block's facts (``facts_issue``
-    says so): structural validation still runs first, so a malformed record is
-    ``failed``; a sound one stops before the depth step as ``unverifiable``.
+    ``facts`` is the including block's facts, or the issue saying why no provider gave
+    them: structural validation still runs first, so a malformed record is ``failed``;
+    a sound one stops before the depth step as ``unverifiable``.
     """
     steps: dict[str, str] = {"resolve": "ok", "bind": "ok", "reassemble": "ok"}
     structural = validate_body(
         body, supported_critical_extensions=config.supported_critical_extensions
     )
-    unavailable = [facts_issue] if facts_issue is not None else []
     if not structural.ok:
         steps["validate"] = "failed"
         why = "the record failed structural validation"
         return _report(
             ctx,
             config,
-            [*structural.issues, *unavailable],
-            facts=facts,
+            [*structural.issues, facts] if isinstance(facts, Issue) else structural.issues,
+            facts=None if isinstance(facts, Issue) else facts,
             body=body,
             files=_not_checked(evidence.files, why),
             steps=steps,
@@ -232,13 +229,13 @@ def _run_record(
     prior = record.get("supersedes")
     if isinstance(prior, bytes):
         notes.append(f"{SUPERSEDES_NOTE} {prior.hex()} was not looked up")
-    if facts is None:
+    if isinstance(facts, Issue):
         steps["confirmations"] = "unavailable"
         notes.append(NO_FACTS_NOTE)
         return _report(
             ctx,
             config,
-            [*issues, *(unavailable or [make_issue(c.PROVIDER_UNAVAILABLE, NO_FACTS_NOTE)])],
+            [*issues, facts],
             body=body,
             notes=tuple(notes),
             files=_not_checked(evidence.files, NO_FACTS_NOTE),
@@ -324,18 +321,19 @@ def _after_resolution(
             ctx, config, [issue], files=_not_checked(evidence.files, "no record"), steps=steps
         )
     observations = list(facts_override) if facts_override else list(resolution.observations)
-    facts_issue = None
-    if not observations:
-        facts_issue = resolution.issue or make_issue(c.PROVIDER_UNAVAILABLE, NO_FACTS_NOTE)
+    facts = (
+        combine(observations)
+        if observations
+        else resolution.issue or make_issue(c.PROVIDER_UNAVAILABLE, NO_FACTS_NOTE)
+    )
     if isinstance(bound, BindFailed):
         steps.update(bind="ok", reassemble="failed")
         issues = [make_issue(bound.code, bound.reason)]
-        issues += [facts_issue] if facts_issue is not None else []
+        issues += [facts] if isinstance(facts, Issue) else []
         return _report(
             ctx, config, issues, files=_not_checked(evidence.files, "no record"), steps=steps
         )
-    facts = combine(observations) if observations else None
-    return _run_record(bound.record_body, facts, config, evidence, ctx, facts_issue=facts_issue)
+    return _run_record(bound.record_body, facts, config, evidence, ctx)
 
 
 def verify_tx(

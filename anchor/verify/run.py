@@ -21,6 +21,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from anchor.chain.readers import NETWORKS, ChainReader, HttpClient, normalize_tx_hash
 from anchor.errors import InputError
@@ -37,6 +38,9 @@ from anchor.verify.pipeline import (
 )
 from anchor.verify.report import VerifyReport
 
+if TYPE_CHECKING:
+    from anchor.merkle.prooffile import ProofFile
+
 PROVIDERS = ("blockfrost", "koios")
 DEVNET_MIN_CONFIRMATIONS = 1
 _GLOB_CHARS = frozenset("*?[")
@@ -52,11 +56,15 @@ class ProviderSpec:
 
 @dataclass(frozen=True)
 class VerifyRequest:
-    """Everything ``anchor verify`` was asked to do (paths as given on the command line)."""
+    """Everything ``anchor verify`` was asked to do (paths as given on the command line).
+
+    ``proof`` is the ``--proof`` file already read and parsed (the command reads it once,
+    so ``--proof -`` works): the one FILE's explicit inclusion proof.
+    """
 
     files: tuple[str, ...] = ()
     bundle: str | None = None
-    proof: str | None = None
+    proof: ProofFile | None = None
     manifest_only: bool = False
     tx_file: str | None = None
     chain_facts_file: str | None = None
@@ -72,9 +80,14 @@ class VerifyRequest:
 
 
 def expand_files(args: Sequence[str]) -> list[tuple[str, Path]]:
-    """Command-line file arguments as ``(display name, path)``: globs expanded, directories walked."""
+    """Command-line file arguments as ``(display name, path)``: globs expanded, directories walked.
+
+    InputError for an argument that names nothing, and for a directory or pattern that
+    adds no file (else nothing would be checked for it).
+    """
     out: list[tuple[str, Path]] = []
     for arg in args:
+        before = len(out)
         if not os.path.exists(arg) and _GLOB_CHARS & set(arg):
             matches = sorted(glob.glob(arg, recursive=True))
             if not matches:
@@ -88,6 +101,8 @@ def expand_files(args: Sequence[str]) -> list[tuple[str, Path]]:
             out.append((arg, Path(arg)))
         else:
             raise InputError(f"{arg}: no such file")
+        if len(out) == before:
+            raise InputError(f"{arg}: no files to verify in it")
     return out
 
 
@@ -153,8 +168,9 @@ def _readers(request: VerifyRequest, network: str, egress: Egress) -> list[Chain
     return readers
 
 
-def _evidence(request: VerifyRequest, bundle: LoadedBundle | None) -> Evidence:
-    names = expand_files(request.files)
+def _evidence(
+    request: VerifyRequest, bundle: LoadedBundle | None, names: list[tuple[str, Path]]
+) -> Evidence:
     if request.proof is not None and len(names) != 1:
         raise InputError("--proof applies to exactly one file")
     if request.manifest_only and names:
@@ -162,14 +178,7 @@ def _evidence(request: VerifyRequest, bundle: LoadedBundle | None) -> Evidence:
     if request.manifest_only and bundle is None:
         raise InputError("--manifest-only needs --bundle")
     files = [(display, sha256_file(path)) for display, path in names]
-    proofs = ProofIndex()
-    if request.proof is not None:
-        from anchor.merkle.prooffile import ProofFile
-
-        data = read_optional(Path(request.proof))
-        if data is None:
-            raise InputError(f"{request.proof}: no such file")
-        proofs.explicit = ProofFile.from_json_bytes(data)
+    proofs = ProofIndex(explicit=request.proof)
     if bundle is None:
         return Evidence(files=files, proofs=proofs)
     proofs.proofs_dir = bundle.proofs_dir
@@ -185,6 +194,7 @@ def _evidence(request: VerifyRequest, bundle: LoadedBundle | None) -> Evidence:
 
 def run_verify(request: VerifyRequest) -> VerifyReport:
     """Run one verification as requested and return its report (see the module docstring)."""
+    names = expand_files(request.files)  # before anything else, as `anchor verify` checks them
     bundle = load_bundle(request.bundle) if request.bundle is not None else None
     if not request.files and not request.manifest_only and bundle is not None:
         raise InputError("no files given (use --manifest-only to check just the bundle)")
@@ -197,7 +207,7 @@ def run_verify(request: VerifyRequest) -> VerifyReport:
         min_confirmations=threshold,
         supported_critical_extensions=request.supported_critical_extensions,
     )
-    evidence = _evidence(request, bundle)
+    evidence = _evidence(request, bundle, names)
     tx_bytes = None
     source = "tx.cbor"
     if request.tx_file is not None:

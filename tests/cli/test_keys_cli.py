@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from anchor.label309.keys import encode_seed_string
+from tests.conftest import one_error_line
 
 # typer 0.23 imports click.utils.get_binary_stream/get_text_stream, which click 8.5 marks
 # deprecated; with warnings as errors that import would fail inside run_cli. Import the CLI
@@ -183,12 +184,7 @@ def test_keys_show_bad_seed_file_never_echoes_it(
 # --- keys show reads the keys exactly as publish does; refusals are one line ----------------
 
 
-def _one_error(result: Any) -> str:
-    assert (result.exit_code, result.stdout) == (4, ""), result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    line: str = lines[0]
-    return line
+_one_error = one_error_line
 
 
 def test_keys_show_from_flags_and_environment_matches_the_directory(

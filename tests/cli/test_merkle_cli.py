@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import random
 import warnings
 from collections.abc import Callable
@@ -369,7 +371,9 @@ def test_build_conflicting_leaf_alg_flags_exit_4(run_cli: Run, tmp_path: Path) -
     assert not out.exists()
 
 
-def test_build_bad_input_leaves_the_existing_output_untouched(run_cli: Run, tmp_path: Path) -> None:
+def test_build_bad_input_leaves_the_existing_output_untouched(
+    run_cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "leaves.cbor"
     out.write_bytes(b"the previous document")
     src = tmp_path / "leaves.txt"
@@ -380,6 +384,19 @@ def test_build_bad_input_leaves_the_existing_output_untouched(run_cli: Run, tmp_
     src.write_text("".join(leaf.hex() + "\n" for leaf in LEAVES))
     r = run_cli(["merkle", "build", src, "-o", out, "-q"])
     assert (r.exit_code, r.stdout, r.stderr) == (0, f"7 leaves, root {ROOT}\n", "")
+    assert out.read_bytes() == encode_leaves_list(LEAVES)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["leaves.cbor", "leaves.txt"]
+    # the write itself fails (the rename of anchor.fsutil.replace_atomically): the old
+    # document stays whole, the run is refused (exit 4) and its temporary file is removed
+    src.write_text("".join(leaf.hex() + "\n" for leaf in LEAVES[:3]))
+
+    def no_space(*_args: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", no_space)
+    r = run_cli(["merkle", "build", src, "-o", out, "-q"])
+    assert (r.exit_code, r.stdout) == (4, "")
+    assert one_line(r.stderr) == f"error: cannot write {out}: No space left on device"
     assert out.read_bytes() == encode_leaves_list(LEAVES)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["leaves.cbor", "leaves.txt"]
 

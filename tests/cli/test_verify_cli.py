@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -13,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, one_error_line
 from tests.unit.verify.fakes import BF, KOIOS, FakeChain
 from tests.unit.verify.kit import (
     SAMPLE_FILES,
@@ -29,6 +31,11 @@ Run = Callable[..., Any]
 @pytest.fixture(scope="module")
 def pub(tmp_path_factory: pytest.TempPathFactory) -> Published:
     return publish_bundle(tmp_path_factory.mktemp("cli"), SAMPLE_FILES)
+
+
+def _readme_args(pub: Published, *extra: str) -> list[str]:
+    """``verify README.txt --bundle DIR`` (a released file against its bundle), then ``extra``."""
+    return ["verify", str(pub.file("README.txt")), "--bundle", str(pub.bundle), *extra]
 
 
 def test_summary_on_stderr_names_everything_an_auditor_needs(run_cli: Run, pub: Published) -> None:
@@ -47,16 +54,7 @@ def test_summary_on_stderr_names_everything_an_auditor_needs(run_cli: Run, pub: 
 
 
 def test_json_report_on_stdout(run_cli: Run, pub: Published) -> None:
-    r = run_cli(
-        [
-            "verify",
-            str(pub.file("README.txt")),
-            "--bundle",
-            str(pub.bundle),
-            "--json",
-            "-q",
-        ]
-    )
+    r = run_cli(_readme_args(pub, "--json", "-q"))
     doc = json.loads(r.stdout)
     assert (r.exit_code, doc["verdict"], doc["exitCode"], r.stderr) == (
         0,
@@ -141,6 +139,26 @@ def test_single_file_with_proof_tx_and_chain_facts_without_a_bundle(
     assert doc["items"] == [{"contentCheck": "not_checked"}]
 
 
+def test_proof_on_stdin(run_cli: Run, pub: Published) -> None:
+    """``--proof -`` reads the proof once, from stdin (a second read used to find no file)."""
+    name = "logs/build.log"
+    r = run_cli(
+        [
+            "verify", str(pub.file(name)), "--proof", "-",
+            "--tx", str(pub.bundle / "tx.cbor"),
+            "--chain-facts", str(pub.bundle / "chain-facts.json"),
+            "--network", "preprod", "--json",
+        ],
+        input=(pub.bundle / "proofs" / f"{name}.proof.json").read_bytes(),
+    )  # fmt: skip
+    doc = json.loads(r.stdout)
+    assert (r.exit_code, doc["verdict"], doc["files"][0]["proofSource"]) == (
+        0,
+        "valid",
+        "--proof",
+    )
+
+
 def test_proof_for_another_file_is_a_digest_mismatch(run_cli: Run, pub: Published) -> None:
     r = run_cli(
         [
@@ -163,32 +181,14 @@ def test_proof_for_another_file_is_a_digest_mismatch(run_cli: Run, pub: Publishe
 
 def test_report_file_is_written(run_cli: Run, pub: Published, tmp_path: Path) -> None:
     out = tmp_path / "report.json"
-    r = run_cli(
-        [
-            "verify",
-            str(pub.file("README.txt")),
-            "--bundle",
-            str(pub.bundle),
-            "--report",
-            str(out),
-            "-q",
-        ]
-    )
+    r = run_cli(_readme_args(pub, "--report", str(out), "-q"))
     assert r.exit_code == 0 and json.loads(out.read_bytes())["verdict"] == "valid"
 
 
 def test_devnet_threshold_defaults_to_one(run_cli: Run, pub: Published, tmp_path: Path) -> None:
     facts = tmp_path / "facts.json"
     facts.write_bytes(chain_facts(pub.tx_hash, observation(tip=1000), network="devnet"))
-    base = [
-        "verify",
-        str(pub.file("README.txt")),
-        "--bundle",
-        str(pub.bundle),
-        "--chain-facts",
-        str(facts),
-        "--json",
-    ]
+    base = _readme_args(pub, "--chain-facts", str(facts), "--json")
     doc = json.loads(run_cli([*base, "--network", "devnet"]).stdout)
     assert (doc["verdict"], doc["confirmationDepth"], doc["confirmationThreshold"]) == (
         "valid",
@@ -214,7 +214,7 @@ def test_devnet_threshold_defaults_to_one(run_cli: Run, pub: Published, tmp_path
 def test_bad_input_exits_4_with_one_line(
     run_cli: Run, pub: Published, extra: list[str], message: str
 ) -> None:
-    r = run_cli(["verify", str(pub.file("README.txt")), "--bundle", str(pub.bundle), *extra])
+    r = run_cli(_readme_args(pub, *extra))
     assert r.exit_code == 4
     assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert "Traceback" not in r.stderr
@@ -285,11 +285,8 @@ def test_online_over_loopback_with_a_provider_chain(
 ) -> None:
     url, _chain = loopback_chain
     r = run_cli(
-        [
-            "verify",
-            str(pub.file("README.txt")),
-            "--bundle",
-            str(pub.bundle),
+        _readme_args(
+            pub,
             "--online",
             "--tx-hash",
             pub.tx_hash.upper(),
@@ -304,7 +301,7 @@ def test_online_over_loopback_with_a_provider_chain(
             "--provider-url",
             f"{url}/koios",
             "--json",
-        ]
+        )
     )
     doc = json.loads(r.stdout)
     assert (r.exit_code, doc["verdict"], doc["mode"]) == (0, "valid", "online")
@@ -326,11 +323,8 @@ def test_deny_host_refuses_before_connecting(
 ) -> None:
     url, chain = loopback_chain
     r = run_cli(
-        [
-            "verify",
-            str(pub.file("README.txt")),
-            "--bundle",
-            str(pub.bundle),
+        _readme_args(
+            pub,
             "--online",
             "--network",
             "preprod",
@@ -339,7 +333,7 @@ def test_deny_host_refuses_before_connecting(
             "--deny-host",
             "127.0.0.1",
             "--json",
-        ]
+        )
     )
     doc = json.loads(r.stdout)
     assert (r.exit_code, doc["verdict"], [i["code"] for i in doc["issues"]]) == (
@@ -392,15 +386,7 @@ def test_unknown_provider_and_blockfrost_without_project_id_exit_4(
     run_cli: Run, pub: Published, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("BLOCKFROST_PROJECT_ID", raising=False)
-    base = [
-        "verify",
-        str(pub.file("README.txt")),
-        "--bundle",
-        str(pub.bundle),
-        "--online",
-        "--network",
-        "preprod",
-    ]
+    base = _readme_args(pub, "--online", "--network", "preprod")
     for extra in (["--provider", "ogmios"], ["--provider", "blockfrost"]):
         r = run_cli([*base, *extra])
         assert r.exit_code == 4, r.stderr
@@ -426,15 +412,6 @@ def test_help_lists_the_verify_options(run_cli: Run) -> None:
 # --- input that cannot give a meaningful verdict is refused first (exit 4, one line) --------
 
 
-def _one_error(r: Any) -> str:
-    """The single ``error: ...`` line of a refused run (nothing on stdout)."""
-    assert (r.exit_code, r.stdout) == (4, ""), r.stderr
-    lines = r.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), r.stderr
-    line: str = lines[0]
-    return line
-
-
 NOTHING_TO_VERIFY = (
     "error: nothing to verify against: pass --bundle DIR (offline), --tx-hash HASH --network NET "
     "(online), or --tx FILE --chain-facts FILE --network NET"
@@ -442,11 +419,11 @@ NOTHING_TO_VERIFY = (
 
 
 def test_nothing_to_verify_against(run_cli: Run, pub: Published) -> None:
-    assert _one_error(run_cli(["verify"])) == NOTHING_TO_VERIFY
-    assert _one_error(run_cli(["verify", str(pub.file("README.txt"))])) == NOTHING_TO_VERIFY
+    assert one_error_line(run_cli(["verify"])) == NOTHING_TO_VERIFY
+    assert one_error_line(run_cli(["verify", str(pub.file("README.txt"))])) == NOTHING_TO_VERIFY
     # used to be "which network? ..." whatever was actually missing
     assert (
-        _one_error(run_cli(["verify", str(pub.file("README.txt")), "--network", "preprod"]))
+        one_error_line(run_cli(["verify", str(pub.file("README.txt")), "--network", "preprod"]))
         == NOTHING_TO_VERIFY
     )
 
@@ -455,7 +432,7 @@ def test_a_folder_that_is_not_a_bundle(run_cli: Run, pub: Published, tmp_path: P
     empty = tmp_path / "empty"
     empty.mkdir()
     r = run_cli(["verify", str(pub.file("README.txt")), "--bundle", str(empty)])
-    assert _one_error(r) == (
+    assert one_error_line(r) == (
         f"error: {empty} is not an evidence bundle (none of manifest.json, leaves.cbor, proofs, "
         "tx.cbor, anchor.json) (make one with `anchor collect`)"
     )
@@ -467,7 +444,7 @@ def test_a_bundle_that_was_never_published(run_cli: Run, pub: Published, tmp_pat
     for name in ("manifest.json", "leaves.cbor"):
         (collected / name).write_bytes((pub.bundle / name).read_bytes())
     r = run_cli(["verify", str(pub.file("README.txt")), "--bundle", str(collected)])
-    assert _one_error(r) == (
+    assert one_error_line(r) == (
         f"error: {collected} has not been published (no anchor.json or tx.cbor) "
         f"(run `anchor publish {collected}`, or pass --tx-hash HASH --network NET to check it "
         "against a transaction online)"
@@ -481,22 +458,18 @@ def test_a_directory_with_no_files_is_not_a_valid_verification(
     empty = tmp_path / "nothing-here"
     empty.mkdir()
     r = run_cli(["verify", str(pub.file("README.txt")), str(empty), "--bundle", str(pub.bundle)])
-    assert _one_error(r) == f"error: {empty}: no files to verify in it"
+    assert one_error_line(r) == f"error: {empty}: no files to verify in it"
 
 
 def test_network_contradicting_the_block_facts(run_cli: Run, pub: Published) -> None:
     """Facts observed on preprod must not vouch for a 'mainnet' verdict (it used to say VALID)."""
-    r = run_cli(
-        ["verify", str(pub.file("README.txt")), "--bundle", str(pub.bundle), "--network", "mainnet"]
-    )
+    r = run_cli(_readme_args(pub, "--network", "mainnet"))
     facts = pub.bundle / "chain-facts.json"
-    assert _one_error(r) == (
+    assert one_error_line(r) == (
         f"error: --network mainnet contradicts {facts}, which holds block facts from preprod "
         "(pass --network preprod, or verify online against mainnet providers)"
     )
-    same = run_cli(
-        ["verify", str(pub.file("README.txt")), "--bundle", str(pub.bundle), "--network", "preprod"]
-    )
+    same = run_cli(_readme_args(pub, "--network", "preprod"))
     assert same.exit_code == 0, same.stderr
 
 
@@ -530,8 +503,8 @@ def test_network_contradicting_the_block_facts(run_cli: Run, pub: Published) -> 
 def test_conflicting_or_malformed_provider_flags(
     run_cli: Run, pub: Published, extra: list[str], message: str
 ) -> None:
-    r = run_cli(["verify", str(pub.file("README.txt")), "--bundle", str(pub.bundle), *extra])
-    assert _one_error(r) == message
+    r = run_cli(_readme_args(pub, *extra))
+    assert one_error_line(r) == message
 
 
 def test_provider_flags_imply_online(
@@ -539,18 +512,7 @@ def test_provider_flags_imply_online(
 ) -> None:
     """README's cross-check used to run offline silently, ignoring --provider."""
     url, chain = loopback_chain
-    r = run_cli(
-        [
-            "verify",
-            str(pub.file("README.txt")),
-            "--bundle",
-            str(pub.bundle),
-            "--provider",
-            f"blockfrost={url}/bf",
-            "--json",
-            "-q",
-        ]
-    )
+    r = run_cli(_readme_args(pub, "--provider", f"blockfrost={url}/bf", "--json", "-q"))
     doc = json.loads(r.stdout)
     assert (r.exit_code, doc["verdict"], doc["mode"], r.stderr) == (0, "valid", "online", "")
     assert [e["status"] for e in doc["auditTrail"]] == [200, 200, 200]
@@ -560,34 +522,41 @@ def test_provider_flags_imply_online(
 def test_report_destination_is_checked_before_verifying(
     run_cli: Run, pub: Published, tmp_path: Path
 ) -> None:
-    readme = str(pub.file("README.txt"))
     missing = tmp_path / "no" / "report.json"
-    r = run_cli(["verify", readme, "--bundle", str(pub.bundle), "--report", str(missing)])
-    assert _one_error(r) == (
+    r = run_cli(_readme_args(pub, "--report", str(missing)))
+    assert one_error_line(r) == (
         f"error: cannot write {missing} (--report): folder {missing.parent} does not exist"
     )
-    r = run_cli(["verify", readme, "--bundle", str(pub.bundle), "--report", str(tmp_path)])
-    assert _one_error(r) == f"error: cannot write {tmp_path} (--report): it is a directory"
+    r = run_cli(_readme_args(pub, "--report", str(tmp_path)))
+    assert one_error_line(r) == f"error: cannot write {tmp_path} (--report): it is a directory"
 
 
 def test_report_replaces_an_old_one_atomically(
-    run_cli: Run, pub: Published, tmp_path: Path
+    run_cli: Run, pub: Published, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = tmp_path / "audit"
     folder.mkdir()
     out = folder / "report.json"
     out.write_text("old report")
-    r = run_cli(
-        ["verify", str(pub.file("README.txt")), "--bundle", str(pub.bundle), "--report", str(out)]
-    )
+    r = run_cli(_readme_args(pub, "--report", str(out)))
     assert r.exit_code == 0, r.stderr
     assert sorted(p.name for p in folder.iterdir()) == ["report.json"]  # no temporary left
     text = out.read_text()
     assert text.endswith("}\n") and json.loads(text)["verdict"] == "valid"
-    json_run = run_cli(
-        ["verify", str(pub.file("README.txt")), "--bundle", str(pub.bundle), "--json"]
-    )
+    json_run = run_cli(_readme_args(pub, "--json"))
     assert json.loads(json_run.stdout)["files"] == json.loads(text)["files"]
+    # the write itself fails (the rename of anchor.fsutil.replace_atomically): the report
+    # there stays whole, the run is refused (exit 4) and its temporary file is removed
+    before = out.read_bytes()
+
+    def no_space(*_args: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", no_space)
+    r = run_cli(_readme_args(pub, "--report", str(out)))
+    assert one_error_line(r) == f"error: cannot write {out}: No space left on device"
+    assert out.read_bytes() == before
+    assert sorted(p.name for p in folder.iterdir()) == ["report.json"]
 
 
 def test_summary_hints_how_to_prove_a_file_without_a_proof(run_cli: Run, pub: Published) -> None:
@@ -677,7 +646,7 @@ def test_kit_file_and_published_proof_alone(
     assert doc["files"][0]["proofSource"] == "--proof"
     # a collect-time proof names no transaction: say so instead of "nothing to verify against"
     r = run_cli(["verify", readme, "--proof", str(collected)])
-    assert _one_error(r) == (
+    assert one_error_line(r) == (
         f"error: {collected} names no transaction (a proof from before publish): "
         "pass --tx-hash HASH --network NET, or the published bundle (--bundle DIR)"
     )
@@ -689,8 +658,8 @@ def test_unreadable_or_malformed_proof_is_named(
     readme = str(pub.file("README.txt"))
     garbage = tmp_path / "garbage.json"
     garbage.write_bytes(b"\xff\x00 not json")
-    r = run_cli(["verify", readme, "--bundle", str(pub.bundle), "--proof", str(garbage)])
-    assert _one_error(r) == f"error: {garbage}: proof file: JSON is not UTF-8 (byte 0)"
+    r = run_cli(_readme_args(pub, "--proof", str(garbage)))
+    assert one_error_line(r) == f"error: {garbage}: proof file: JSON is not UTF-8 (byte 0)"
     # a directory used to be reported as "names no transaction"
     r = run_cli(["verify", readme, "--proof", str(tmp_path)])
-    assert _one_error(r) == f"error: cannot read {tmp_path}: Is a directory"
+    assert one_error_line(r) == f"error: cannot read {tmp_path}: Is a directory"

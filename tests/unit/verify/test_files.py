@@ -134,3 +134,20 @@ def test_proof_lookup_never_leaves_the_bundle_proofs_folder(pub: Published, tmp_
         index = ProofIndex(proofs_dir=pub.bundle / "proofs", manifest_names={digest: [name]})
         assert index.paths_for_digest(digest) == []
         assert index.proof_path(name) is None
+
+
+def test_an_argument_that_adds_no_file_is_refused_before_anything_is_read(
+    pub: Published, tmp_path: Path
+) -> None:
+    from anchor.errors import InputError
+    from anchor.verify.run import expand_files
+
+    (tmp_path / "empty" / "sub").mkdir(parents=True)
+    readme = str(pub.file("README.txt"))
+    assert expand_files([readme]) == [(readme, Path(readme))]
+    for arg in (str(tmp_path / "empty"), str(tmp_path / "empty" / "s*")):
+        with pytest.raises(InputError, match=r"^.*: no files to verify in it$") as caught:
+            expand_files([readme, arg])
+        assert str(caught.value).startswith(f"{arg}: ")
+        with pytest.raises(InputError, match="no files to verify in it"):
+            run_verify(VerifyRequest(files=(readme, arg), bundle=str(tmp_path / "no-bundle")))
