@@ -1,6 +1,6 @@
 """File-system primitives every writing layer shares: atomic replace and a folder lock.
 
-These raise plain ``OSError`` (``BlockingIOError`` for a held lock); each caller wraps
+These raise plain ``OSError`` (:class:`FolderLocked` for a held lock); each caller wraps
 it into its own :class:`~anchor.errors.AnchorError` with its own message and exit code.
 """
 
@@ -8,13 +8,31 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+_CREATE_FLAGS = (
+    os.O_WRONLY
+    | os.O_CREAT
+    | os.O_EXCL
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+_TEMP_ATTEMPTS = 100
+
+
+class FolderLocked(BlockingIOError):
+    """:func:`exclusive_folder_lock` found the folder locked by another process."""
+
 
 def current_umask() -> int:
-    """The process umask (read without changing it for longer than one call)."""
+    """The process umask (read without changing it for longer than one call).
+
+    Setting it briefly is the only portable way to read it, and it is process-wide: a
+    thread creating a file at that instant gets mode 0o022's narrowing. Use it only where
+    no other thread writes files.
+    """
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
@@ -34,6 +52,22 @@ def fsync_dir(folder: str | Path) -> None:
         os.close(fd)
 
 
+def _create_temp_beside(target: Path) -> tuple[int, Path]:
+    """Create ``.<name>.<pid>.<random>.tmp`` beside ``target`` for writing: ``(fd, path)``.
+
+    ``O_EXCL`` never opens an existing file; the kernel applies the umask to 0666, as for
+    ``open()``, so the process-wide umask is never changed (other threads may be creating
+    files meanwhile).
+    """
+    for _ in range(_TEMP_ATTEMPTS):
+        tmp = target.parent / f".{target.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+        try:
+            return os.open(tmp, _CREATE_FLAGS, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no unused temporary file name beside {target}")
+
+
 def replace_atomically(path: str | Path, data: bytes) -> None:
     """Replace ``path`` with ``data``: a temporary file beside it, fsync, rename, fsync the folder.
 
@@ -42,16 +76,15 @@ def replace_atomically(path: str | Path, data: bytes) -> None:
     ``path`` is untouched, and the ``OSError`` propagates.
     """
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    fd, tmp = _create_temp_beside(target)
     try:
         with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), 0o666 & ~current_umask())  # not mkstemp's 0600
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     fsync_dir(target.parent)
 
@@ -60,9 +93,10 @@ def replace_atomically(path: str | Path, data: bytes) -> None:
 def exclusive_folder_lock(folder: str | Path) -> Iterator[None]:
     """Hold an exclusive, non-blocking ``flock`` on ``folder`` for the ``with`` block.
 
-    Raises ``BlockingIOError`` when another process holds it. `anchor collect` (replacing
-    a bundle) and `anchor publish` (anchoring it) take the same lock. On a system without
-    ``fcntl`` it locks nothing.
+    Raises :class:`FolderLocked` (a ``BlockingIOError``) when another process holds it;
+    anything the ``with`` block raises passes through unchanged. `anchor collect`
+    (replacing a bundle) and `anchor publish` (anchoring it) take the same lock. On a
+    system without ``fcntl`` it locks nothing.
     """
     try:
         import fcntl
@@ -71,7 +105,10 @@ def exclusive_folder_lock(folder: str | Path) -> Iterator[None]:
         return
     fd = os.open(folder, os.O_RDONLY)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise FolderLocked(exc.errno, exc.strerror, str(folder)) from exc
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock

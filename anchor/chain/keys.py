@@ -187,12 +187,18 @@ def _read_text(path: str | Path, what: str) -> str:
         raise InputError(f"cannot read {what} {path}: {reason}") from exc
 
 
+def _env_secret(env: str) -> str | None:
+    """The value of the environment variable ``env``; None when it is unset or blank."""
+    value = os.environ.get(env, "")
+    return value if value.strip() else None
+
+
 def _secret_text(path: str | None, *, env: str, flag: str, what: str) -> tuple[str, str]:
     """``(text, source)`` from ``path`` or else the environment variable ``env``."""
     if path is not None:
         return _read_text(path, what), str(path)
-    value = os.environ.get(env, "")
-    if not value.strip():
+    value = _env_secret(env)
+    if value is None:
         raise InputError(f"no {what}: pass {flag} FILE or set {env}")
     return value, env
 
@@ -236,6 +242,26 @@ class KeySetInfo:
         """The enterprise address of the payment key on ``network_id``."""
         vkey = self.payment_verification_key
         return None if vkey is None else enterprise_address(vkey, network_id)
+
+
+def key_set_info(seed: bytes | None, payment: PaymentKey | None) -> KeySetInfo:
+    """The public facts of an identity seed and a payment key (None where absent)."""
+    identity_public = None if seed is None else derive_identity(seed).ed25519_public
+    payment_vkey = None if payment is None else payment.verification_key
+    return KeySetInfo(identity_public, payment_vkey)
+
+
+def configured_key_set(identity_seed: str | None, payment_key: str | None) -> KeySetInfo:
+    """The public facts of the keys `anchor publish` would load, each from its file, else its
+    environment variable; None for a key that neither names (no error for a missing key).
+    """
+    seed = None
+    if identity_seed is not None or _env_secret(IDENTITY_SEED_ENV) is not None:
+        seed = load_identity_seed(identity_seed)
+    payment = None
+    if payment_key is not None or _env_secret(PAYMENT_SKEY_ENV) is not None:
+        payment = load_payment_key(payment_key)
+    return key_set_info(seed, payment)
 
 
 @dataclass(frozen=True)
@@ -303,7 +329,7 @@ def create_key_set(
         for path in written:
             path.unlink(missing_ok=True)
         raise
-    info = KeySetInfo(derive_identity(identity_seed).ed25519_public, payment_key.verification_key)
+    info = key_set_info(identity_seed, payment_key)
     return CreatedKeySet(paths[0], paths[1], paths[2], info)
 
 
@@ -321,16 +347,14 @@ def read_key_set(key_dir: str | Path) -> KeySetInfo:
     vkey_path = directory / PAYMENT_VKEY_FILE
     if not seed_path.exists() and not skey_path.exists():
         raise InputError(f"{directory} holds neither {IDENTITY_SEED_FILE} nor {PAYMENT_SKEY_FILE}")
-    identity_public = None
-    if seed_path.exists():
-        identity_public = derive_identity(load_identity_seed(str(seed_path))).ed25519_public
-    payment_vkey = None
+    seed = load_identity_seed(str(seed_path)) if seed_path.exists() else None
+    payment = None
     if skey_path.exists():
-        payment_vkey = load_payment_key(str(skey_path)).verification_key
+        payment = load_payment_key(str(skey_path))
         if vkey_path.exists():
             stored = parse_verification_key(
                 _read_text(vkey_path, "verification key"), source=str(vkey_path)
             )
-            if stored != payment_vkey:
+            if stored != payment.verification_key:
                 raise InputError(f"{vkey_path} does not match {skey_path}")
-    return KeySetInfo(identity_public, payment_vkey)
+    return key_set_info(seed, payment)

@@ -2,7 +2,8 @@
 
 A :class:`Network` is a frozen value with named constructors
 (:meth:`Network.mainnet`, :meth:`Network.preprod`, :meth:`Network.preview`,
-:meth:`Network.devnet`) and :func:`network_by_name` for the ``--network`` flag. It
+:meth:`Network.devnet`), :func:`network_by_name` for the ``--network`` flag and
+:func:`network_by_magic` for a provider's ``/genesis`` answer. It
 carries what differs between networks and nothing else: the address network id, the
 Blockfrost public endpoint (the full API root, version path included), and the
 confirmation depth and waiting time used when the user gives none.
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from anchor.errors import InputError
 
 NETWORK_NAMES = ("devnet", "preview", "preprod", "mainnet")
+NETWORK_ENV = "ANCHOR_NETWORK"  # the environment variable behind every ``--network`` flag
 
 DEVNET_DEFAULT_URL = "http://127.0.0.1:8090/api/v0"
 PUBLIC_CONFIRMATIONS = 15
@@ -93,16 +95,26 @@ class Network:
         )
 
 
+_FACTORIES = {
+    "mainnet": Network.mainnet,
+    "preprod": Network.preprod,
+    "preview": Network.preview,
+    "devnet": Network.devnet,
+}
+
+
 def network_by_name(name: str) -> Network:
     """The network called ``name`` (case-insensitive); an unknown name is an :class:`InputError`."""
-    key = name.strip().lower()
-    factories = {
-        "mainnet": Network.mainnet,
-        "preprod": Network.preprod,
-        "preview": Network.preview,
-        "devnet": Network.devnet,
-    }
-    factory = factories.get(key)
+    factory = _FACTORIES.get(name.strip().lower())
     if factory is None:
         raise InputError(f"unknown network {name!r}; expected one of {', '.join(NETWORK_NAMES)}")
     return factory()
+
+
+def network_by_magic(magic: int) -> Network | None:
+    """The known network whose network magic is ``magic``, or None."""
+    for factory in _FACTORIES.values():
+        network = factory()
+        if network.magic == magic:
+            return network
+    return None

@@ -229,22 +229,15 @@ class BlockfrostReader(_BaseReader):
     def network_magic(self) -> int | None:
         """The network magic from ``GET /genesis``, or None when there is no clear answer.
 
-        Unreachable, an error status or an odd body all give None: the calls that
-        follow retry and report those properly.
+        Unreachable, an error status or an odd body (a magic that is not a non-negative
+        integer included) all give None: the calls that follow retry and report those properly.
         """
         try:
             response = self._call("GET", "/genesis")
+            body = None if response is None else _json_body(self._name, response)
         except ReaderUnavailable:
             return None
-        if response is None:
-            return None
-        try:
-            magic = json.loads(response.content).get("network_magic")
-        except (ValueError, AttributeError):
-            return None
-        if not isinstance(magic, int) or isinstance(magic, bool):
-            return None
-        return magic
+        return _opt_int(body, "network_magic")
 
     def fetch_tx_cbor(self, tx_hash: str) -> bytes:
         h = normalize_tx_hash(tx_hash)

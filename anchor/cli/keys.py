@@ -11,20 +11,17 @@ Neither command ever prints secret material.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import click
 import typer
 
+from anchor.chain.network import NETWORK_ENV, NETWORK_NAMES
 from anchor.cli._common import emit_json, note, out
 
 if TYPE_CHECKING:
     from anchor.chain.keys import KeySetInfo
-
-NETWORK_CHOICES = ("devnet", "preview", "preprod", "mainnet")
-NETWORK_ENV = "ANCHOR_NETWORK"
 
 
 def _hex(value: bytes | None) -> str | None:
@@ -85,28 +82,16 @@ def keys_new(
 
 def _info_from_flags(identity_seed: str | None, payment_key: str | None) -> KeySetInfo:
     """Public facts of the keys ``anchor publish`` would use: files, else the environment."""
-    from anchor.chain.keys import (
-        IDENTITY_SEED_ENV,
-        PAYMENT_SKEY_ENV,
-        KeySetInfo,
-        load_identity_seed,
-        load_payment_key,
-    )
+    from anchor.chain.keys import IDENTITY_SEED_ENV, PAYMENT_SKEY_ENV, configured_key_set
     from anchor.errors import InputError
-    from anchor.label309.keys import derive_identity
 
-    use_seed = identity_seed is not None or bool(os.environ.get(IDENTITY_SEED_ENV, "").strip())
-    use_pay = payment_key is not None or bool(os.environ.get(PAYMENT_SKEY_ENV, "").strip())
-    if not use_seed and not use_pay:
+    info = configured_key_set(identity_seed, payment_key)
+    if info.identity_public is None and info.payment_verification_key is None:
         raise InputError(
             "no keys to show: pass KEY_DIR, or --identity-seed FILE / --payment-key FILE, "
             f"or set {IDENTITY_SEED_ENV} / {PAYMENT_SKEY_ENV}"
         )
-    identity = None
-    if use_seed:
-        identity = derive_identity(load_identity_seed(identity_seed)).ed25519_public
-    vkey = load_payment_key(payment_key).verification_key if use_pay else None
-    return KeySetInfo(identity, vkey)
+    return info
 
 
 def keys_show(
@@ -124,7 +109,7 @@ def keys_show(
             "--network",
             envvar=NETWORK_ENV,
             help="Network of the payment address (env ANCHOR_NETWORK).  [required]",
-            click_type=click.Choice(NETWORK_CHOICES),
+            click_type=click.Choice(NETWORK_NAMES),
             show_default=False,
         ),
     ] = None,
@@ -169,7 +154,7 @@ def keys_show(
 
     if network is None:
         raise InputError(
-            f"which network? pass --network {'|'.join(NETWORK_CHOICES)} (or set {NETWORK_ENV})"
+            f"which network? pass --network {'|'.join(NETWORK_NAMES)} (or set {NETWORK_ENV})"
         )
     net = network_by_name(network)
     if key_dir is not None:

@@ -25,13 +25,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import click
 import typer
 
+from anchor.chain.network import NETWORK_ENV, NETWORK_NAMES
 from anchor.cli._common import emit_json, note, out, parse_hex_arg, stderr_is_tty
 
 if TYPE_CHECKING:
     from anchor.publish.pipeline import DryRunOutcome, Event, PublishOutcome
-
-NETWORK_CHOICES = ("devnet", "preview", "preprod", "mainnet")
-NETWORK_ENV = "ANCHOR_NETWORK"
 
 
 class _Display:
@@ -172,7 +170,7 @@ def publish(
             "--network",
             "-n",
             envvar=NETWORK_ENV,
-            click_type=click.Choice(NETWORK_CHOICES),
+            click_type=click.Choice(NETWORK_NAMES),
             help="Cardano network (env ANCHOR_NETWORK).",
         ),
     ] = "devnet",

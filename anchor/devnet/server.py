@@ -195,12 +195,6 @@ class RunningDevnet:
         self._stopped = threading.Event()
         self._threads = [threading.Thread(target=self._serve, name="devnet-http", daemon=True)]
         if block_time is not None:
-            if not (0 < block_time <= MAX_BLOCK_TIME):  # also refuses NaN and infinity
-                self._server.server_close()
-                raise InputError(
-                    f"block time must be more than 0 and at most {MAX_BLOCK_TIME:g} s, "
-                    f"got {block_time}"
-                )
             self._threads.append(
                 threading.Thread(
                     target=self._clock, args=(block_time,), name="devnet-clock", daemon=True
@@ -311,7 +305,8 @@ def start_devnet(
 
     ``funds`` maps bech32 testnet addresses to lovelace for the genesis block of a new
     chain; it is ignored when ``state_path`` exists (the saved chain is restored).
-    Raises InputError for bad funds or state, EnvironmentFailure if the port is taken.
+    Raises InputError for bad funds, block time or state, EnvironmentFailure if the port
+    is taken.
     """
     pairs = list(funds.items()) if isinstance(funds, Mapping) else list(funds)
     genesis = [(_testnet_address(a, what="fund"), amount) for a, amount in pairs]
@@ -319,6 +314,10 @@ def start_devnet(
         raise InputError("fund: every amount must be positive")
     if sum(amount for _, amount in genesis) > MAX_LOVELACE_SUPPLY:
         raise InputError("fund: the total exceeds the maximum lovelace supply")
+    if block_time is not None and not 0 < block_time <= MAX_BLOCK_TIME:  # also NaN and inf
+        raise InputError(
+            f"block time must be more than 0 and at most {MAX_BLOCK_TIME:g} s, got {block_time}"
+        )
     if state_path is not None and state_path.exists():
         state, restored = load_state(state_path, clock=clock), True
     else:

@@ -29,7 +29,7 @@ from queue import SimpleQueue
 from anchor.errors import InputError
 from anchor.evidence.collect import LEAVES_FILE, MANIFEST_FILE, Bundle
 from anchor.evidence.manifest import ManifestError, load_manifest
-from anchor.fsutil import current_umask, exclusive_folder_lock
+from anchor.fsutil import FolderLocked, current_umask, exclusive_folder_lock
 
 _WRITE_BATCH = 64
 _WRITERS = 4
@@ -69,11 +69,9 @@ def write_bundle(bundle: Bundle, out_dir: str, *, force: bool = False) -> WriteR
         raise OutputConflictError(
             f"{out_dir} already holds a different evidence bundle (use --force to replace it)"
         )
-    import tempfile  # here, not at import: keeps `anchor collect` start-up short
-
     try:
         os.makedirs(parent, exist_ok=True)
-        tmp = tempfile.mkdtemp(prefix=f".{base}.tmp-", dir=parent)
+        tmp = _mkdtemp(f".{base}.tmp-", parent)
     except OSError as exc:
         raise OutputWriteError(f"cannot create {out_dir}: {_reason(exc)}") from exc
     try:
@@ -213,16 +211,21 @@ def _publish_lock(dest: str, shown: str) -> Iterator[None]:
     try:
         with exclusive_folder_lock(dest):
             yield
-    except BlockingIOError as exc:
+    except FolderLocked as exc:
         raise OutputConflictError(
             f"{shown} is locked by a running 'anchor publish' (not replaced)"
         ) from exc
 
 
-def _swap(tmp: str, dest: str, parent: str, base: str) -> None:
-    import tempfile
+def _mkdtemp(prefix: str, parent: str) -> str:
+    """A new directory ``<prefix><random>`` in ``parent`` (mode 0700)."""
+    import tempfile  # here, not at import: keeps `anchor collect` start-up short
 
-    aside = tempfile.mkdtemp(prefix=f".{base}.old-", dir=parent)
+    return tempfile.mkdtemp(prefix=prefix, dir=parent)
+
+
+def _swap(tmp: str, dest: str, parent: str, base: str) -> None:
+    aside = _mkdtemp(f".{base}.old-", parent)
     old = os.path.join(aside, base)
     os.rename(dest, old)
     try:

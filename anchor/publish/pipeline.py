@@ -213,7 +213,7 @@ def _check_provider_network(run: _Run) -> None:
     follow, which retry and report; a note says so at once instead of waiting in silence.
     """
     from anchor.chain.blockfrost import redact_url
-    from anchor.chain.network import NETWORK_NAMES, network_by_name
+    from anchor.chain.network import network_by_magic
 
     net = run.options.network
     for reader in run.readers:
@@ -227,9 +227,8 @@ def _check_provider_network(run: _Run) -> None:
             run.stage(f"cannot reach {where}{hint}; retrying for up to a minute")
             continue
         if magic != net.magic:
-            served = {network_by_name(n).magic: n for n in NETWORK_NAMES}.get(
-                magic, f"an unknown network (magic {magic})"
-            )
+            known = network_by_magic(magic)
+            served = known.name if known is not None else f"an unknown network (magic {magic})"
             raise InputError(
                 f"--network {net.name}, but the provider at {where} serves {served} "
                 f"(network magic {magic}, expected {net.magic})",
@@ -360,8 +359,11 @@ def _submit(
     try:
         returned = run.provider.submit(tx_bytes)
     except ProviderError as exc:
-        if resubmit and isinstance(exc, SubmitOutcomeUnknown):
-            run.note(f"resubmission outcome unknown ({exc.reason}); waiting for the original")
+        if resubmit and isinstance(exc, (ProviderRejected, SubmitOutcomeUnknown)):
+            # Usually "inputs already spent": by this very transaction, now in the mempool
+            # (SubmitOutcomeUnknown: that refusal came after an attempt lost in transit).
+            verb = "outcome unknown" if isinstance(exc, SubmitOutcomeUnknown) else "refused"
+            run.note(f"resubmission {verb} ({exc.reason}); waiting for the original")
             returned = tx_id
         elif not isinstance(exc, ProviderRejected):
             # Unreachable, or SubmitOutcomeUnknown: the transaction may have been
@@ -371,10 +373,6 @@ def _submit(
                 f"`anchor publish {run.bundle}` to resubmit it or pick it up if it landed"
             )
             raise
-        elif resubmit:
-            # Usually "inputs already spent": by this very transaction, now in the mempool.
-            run.note(f"resubmission refused ({exc.reason}); waiting for the original")
-            returned = tx_id
         elif _lookup(run, tx_id) is not None:
             returned = tx_id  # an earlier attempt of this submission did land
         else:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from anchor.errors import EnvironmentFailure, InputError
-from anchor.fsutil import exclusive_folder_lock, replace_atomically
+from anchor.fsutil import FolderLocked, exclusive_folder_lock, replace_atomically
 
 MANIFEST = "manifest.json"
 LEAVES = "leaves.cbor"
@@ -78,7 +78,7 @@ def bundle_lock(bundle: Path) -> Iterator[None]:
     try:
         with exclusive_folder_lock(bundle):
             yield
-    except BlockingIOError as exc:
+    except FolderLocked as exc:
         raise BundleLocked(
             f"{bundle} is being published by another process", hint="wait for it to finish"
         ) from exc

@@ -14,8 +14,14 @@ from typing import Any
 
 import pytest
 
-from anchor.chain.keys import create_key_set, read_key_set
-from anchor.devnet import RunningDevnet, start_devnet
+from anchor.devnet import RunningDevnet
+from tests.publish_kit import (
+    DEAD,
+    collect_bundle,
+    funded_devnet,
+    keys_fixture,  # noqa: F401 (the "keys" fixture)
+    publish_args,
+)
 
 with warnings.catch_warnings():  # see tests/cli/test_keys_cli.py: typer vs click 8.5 deprecation
     warnings.filterwarnings(
@@ -24,7 +30,6 @@ with warnings.catch_warnings():  # see tests/cli/test_keys_cli.py: typer vs clic
     import anchor.cli.main  # noqa: F401
 
 Run = Callable[..., Any]
-DEAD = "http://127.0.0.1:9/api/v0"  # nothing listens on the discard port
 
 
 @pytest.fixture(autouse=True)
@@ -34,38 +39,22 @@ def _no_keys_or_network_from_the_environment(monkeypatch: pytest.MonkeyPatch) ->
 
 
 @pytest.fixture
-def keys(tmp_path: Path) -> Path:
-    folder = tmp_path / "keys"
-    create_key_set(folder, seed=bytes(range(32)))
-    return folder
-
-
-@pytest.fixture
 def bundle(tmp_path: Path, run_cli: Run) -> Path:
     source = tmp_path / "release"
     (source / "dist").mkdir(parents=True)
     (source / "dist" / "app.tgz").write_bytes(b"app bytes\n")
     (source / "build.log").write_bytes(b"ok\n")
-    out = tmp_path / "evidence"
-    r = run_cli(["collect", source, "--root", source, "-o", out, "--no-env", "-q"])
-    assert r.exit_code == 0, r.stderr
-    return out
+    return collect_bundle(run_cli, source, tmp_path / "evidence")
 
 
 @pytest.fixture
 def devnet(keys: Path) -> Iterator[RunningDevnet]:
-    address = read_key_set(keys).address(0)
-    assert address is not None
-    with start_devnet(port=0, funds={address: 20_000_000}) as net:
+    with funded_devnet(keys) as net:
         yield net
 
 
-def _args(bundle: Path, keys: Path, url: str, *extra: str) -> list[Any]:
-    return [
-        "publish", bundle, "--provider-url", url,
-        "--identity-seed", keys / "identity.seed", "--payment-key", keys / "payment.skey",
-        *extra,
-    ]  # fmt: skip
+def _args(bundle: Path, keys: Path, url: str, *extra: str) -> list[str]:
+    return publish_args(bundle, keys, url, *extra, network=None)
 
 
 def _one_error(r: Any) -> str:

@@ -15,55 +15,35 @@ import httpx
 import pytest
 
 from anchor.chain.keys import create_key_set
-from anchor.devnet import RunningDevnet, start_devnet
+from anchor.devnet import RunningDevnet
 from anchor.label309 import carriage, cbor, txbind
 from anchor.label309.cose import verify_signatures
 from anchor.label309.hashes import blake2b_256
 from anchor.merkle.leaves import parse_leaves_list
 from anchor.merkle.prooffile import ProofFile
 from tests.conftest import CliResult
+from tests.publish_kit import (
+    DEAD,
+    address,
+    collect_bundle,
+    funded_devnet,
+    keys_fixture,  # noqa: F401 (the "keys" fixture)
+    publish_args,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "fixtures" / "sample-release"
-DEAD = "http://127.0.0.1:9/api/v0"  # nothing listens on the discard port
-
-
-@pytest.fixture
-def keys(tmp_path: Path) -> Path:
-    folder = tmp_path / "keys"
-    create_key_set(folder, seed=bytes(range(32)), payment=None)
-    return folder
-
-
-def address(keys: Path) -> str:
-    from anchor.chain.keys import read_key_set
-
-    found = read_key_set(keys).address(0)
-    assert found is not None
-    return found
 
 
 @pytest.fixture
 def devnet(keys: Path) -> Iterator[RunningDevnet]:
-    with start_devnet(port=0, funds={address(keys): 20_000_000}, block_time=0.2) as net:
+    with funded_devnet(keys, block_time=0.2) as net:
         yield net
 
 
 @pytest.fixture
 def bundle(tmp_path: Path, run_cli: Callable[..., CliResult]) -> Path:
-    out = tmp_path / "evidence"
-    r = run_cli(["collect", str(SAMPLE), "--root", str(SAMPLE), "-o", str(out), "--no-env", "-q"])
-    assert r.exit_code == 0, r.stderr
-    return out
-
-
-def publish_args(bundle: Path, keys: Path, url: str, *extra: str) -> list[str]:
-    return [
-        "publish", str(bundle), "--network", "devnet", "--provider-url", url,
-        "--identity-seed", str(keys / "identity.seed"),
-        "--payment-key", str(keys / "payment.skey"),
-        *extra,
-    ]  # fmt: skip
+    return collect_bundle(run_cli, SAMPLE, tmp_path / "evidence")
 
 
 def test_collect_publish_fetch_back_and_check(

@@ -217,6 +217,24 @@ def test_read_key_set_partial_and_mismatch(tmp_path: Path) -> None:
         ck.read_key_set(tmp_path / "empty")
 
 
+def test_configured_key_set_reads_files_else_environment_and_skips_what_is_absent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created = ck.create_key_set(tmp_path / "keys", seed=SEED, payment=ck.PaymentKey.from_seed(SEED))
+    assert ck.configured_key_set(None, None) == ck.KeySetInfo(None, None)
+    both = ck.configured_key_set(str(created.identity_seed_path), str(created.payment_skey_path))
+    assert both == created.info == ck.key_set_info(SEED, ck.PaymentKey.from_seed(SEED))
+    only_payment = ck.configured_key_set(None, str(created.payment_skey_path))
+    assert only_payment == ck.KeySetInfo(None, created.info.payment_verification_key)
+    monkeypatch.setenv(ck.IDENTITY_SEED_ENV, "  ")  # blank counts as unset
+    assert ck.configured_key_set(None, None) == ck.KeySetInfo(None, None)
+    monkeypatch.setenv(ck.IDENTITY_SEED_ENV, encode_seed_string(SEED))
+    monkeypatch.setenv(ck.PAYMENT_SKEY_ENV, CLI_SKEY)
+    assert ck.configured_key_set(None, None) == created.info
+    with pytest.raises(InputError, match="cannot read identity seed"):
+        ck.configured_key_set(str(tmp_path / "missing.seed"), None)
+
+
 def test_enterprise_address_bounds() -> None:
     vkey = ck.PaymentKey.from_seed(SEED).verification_key
     with pytest.raises(InputError):

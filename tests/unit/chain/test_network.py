@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from anchor.chain.network import DEVNET_DEFAULT_URL, NETWORK_NAMES, Network, network_by_name
+from anchor.chain.network import (
+    DEVNET_DEFAULT_URL,
+    NETWORK_NAMES,
+    Network,
+    network_by_magic,
+    network_by_name,
+)
 from anchor.errors import InputError
 
 
@@ -38,3 +44,16 @@ def test_devnet_default_url_matches_the_devnet_default_port() -> None:
 def test_unknown_network_is_input_error() -> None:
     with pytest.raises(InputError, match="unknown network 'testnet'"):
         network_by_name("testnet")
+
+
+def test_every_network_is_found_by_its_magic() -> None:
+    for name in NETWORK_NAMES:
+        found = network_by_magic(network_by_name(name).magic)
+        assert found is not None and found.name == name
+    assert [network_by_magic(m) for m in (1, 2, 42, 764824073)] == [
+        Network.preprod(),
+        Network.preview(),
+        Network.devnet(),
+        Network.mainnet(),
+    ]
+    assert network_by_magic(3) is None

@@ -14,6 +14,7 @@ from anchor.chain.keys import PaymentKey
 from anchor.chain.network import Network
 from anchor.chain.providers import (
     ProtocolParams,
+    ProviderRejected,
     ProviderUnavailable,
     RetryPolicy,
     SubmitOutcomeUnknown,
@@ -101,7 +102,13 @@ class Wrapped:
         if self.unavailable_on_submit:
             raise ProviderUnavailable("blockfrost", "transaction submission failed: HTTP 502")
         self.submitted.append(tx_bytes)
-        tx_id = self.inner.submit(tx_bytes)
+        try:
+            tx_id = self.inner.submit(tx_bytes)
+        except ProviderRejected as exc:
+            if self.lost_answer_on_submit:
+                # Refused (the first attempt is in the mempool) and that answer lost as well.
+                raise SubmitOutcomeUnknown("blockfrost", exc.reason) from exc
+            raise
         if self.lost_answer_on_submit:
             # The node took it, the answer was lost, the retry was refused by the mempool.
             raise SubmitOutcomeUnknown("blockfrost", "BadInputsUTxO: inputs already spent")

@@ -151,11 +151,17 @@ def test_lost_submit_answer_is_never_taken_as_rejected_and_never_publishes_twice
     doc = anchor_doc(bundle)
     assert doc["status"] == "submitting"  # possibly submitted: a rerun must look it up
     tx_hash = doc["tx_hash"]
-    env.provider.lost_answer_on_submit = False
-    result = env.publish(bundle)  # resubmits the same bytes, is refused, waits for the original
+    # The rerun resubmits the same bytes; the mempool refuses them and that answer is lost
+    # too: the outcome is unknown again, so it waits for the original.
+    result = env.publish(bundle)
     assert isinstance(result, PublishOutcome)
     assert result.receipt["tx_hash"] == tx_hash
     assert env.chain_txs() == [tx_hash]
+    assert len(env.provider.submitted) == 2
+    assert any(
+        n.startswith("resubmission outcome unknown (") and n.endswith("); waiting for the original")
+        for n in result.notes
+    ), result.notes
 
 
 def test_lost_before_submit_and_expired_needs_force(env: Env, tmp_path: Path) -> None:

@@ -12,6 +12,8 @@ from anchor.errors import EXIT_INPUT
 from anchor.publish.receipts import ProofMismatch, complete_proofs, proof_files
 from anchor.publish.state import (
     BadState,
+    BundleLocked,
+    bundle_lock,
     json_bytes,
     read_state,
     read_stored_tx,
@@ -26,6 +28,16 @@ def test_write_atomic_replaces_and_leaves_no_temporary(tmp_path: Path) -> None:
     write_atomic(target, b"two")
     assert target.read_bytes() == b"two"
     assert os.listdir(tmp_path) == ["anchor.json"]
+
+
+def test_bundle_lock_reports_only_a_held_lock_as_locked(tmp_path: Path) -> None:
+    with bundle_lock(tmp_path), pytest.raises(BundleLocked) as held, bundle_lock(tmp_path):
+        pass
+    assert held.value.message == f"{tmp_path} is being published by another process"
+    # a BlockingIOError from the body is the body's, not "being published"
+    with pytest.raises(BlockingIOError) as raised, bundle_lock(tmp_path):
+        raise BlockingIOError("from the body")
+    assert str(raised.value) == "from the body"
 
 
 def test_json_bytes_is_stable() -> None:
