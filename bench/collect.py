@@ -48,8 +48,9 @@ Targets: SHA-256 only <= 0.75 x baseline; ``--dual-hash`` <= 1.3 x baseline (med
 times). Printed, never asserted. Run: ``make bench`` or ``.venv/bin/python -m bench.collect``.
 Set ``ANCHOR_BENCH_COLLECT_MIB`` to scale the set (default 1024),
 ``ANCHOR_BENCH_COLLECT_LAYOUT`` to ``few-large`` (3 files of 30 %, 10 % in 4 MiB files) or
-``one-image`` (one file of 75 %, the rest in 64 KiB files) to time other shapes of release
-(the targets are the issue's, for the default ``mixed`` set), and
+``one-image`` (one file of 75 %, the rest in 64 KiB files) or ``many-small`` (16 files of
+4 KiB per MiB asked for: 16,384 files) to time other shapes of release (the targets are the
+issue's, for the default ``mixed`` set), and
 ``ANCHOR_BENCH_VERBOSE=1`` to print every kept run.
 """
 
@@ -64,6 +65,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 TARGET_SHA = 0.75
@@ -75,7 +77,7 @@ BASELINE = "openssl dgst -sha256"
 HASHLIB_DIAG = "(diag) --dual-hash, hashlib"
 
 
-LAYOUTS = ("mixed", "few-large", "one-image")
+LAYOUTS = ("mixed", "few-large", "one-image", "many-small")
 
 
 def _layout(total_mib: int, kind: str = "mixed") -> list[tuple[str, int]]:
@@ -84,9 +86,13 @@ def _layout(total_mib: int, kind: str = "mixed") -> list[tuple[str, int]]:
     * ``mixed`` (the issue's set): 62.5 % in 4 large files (40/30/20/10 % of that share),
       25 % in 4 MiB files, 12.5 % in 64 KiB files (2048 of them at 1 GiB);
     * ``few-large``: 90 % in 3 equal files, 10 % in 4 MiB files;
-    * ``one-image``: 75 % in one file, 25 % in 64 KiB files.
+    * ``one-image``: 75 % in one file, 25 % in 64 KiB files;
+    * ``many-small``: a tree of 4 KiB files only, 16 per MiB of ``total_mib`` (16,384 files,
+      64 MiB at the default), where per-file costs, not hashing, set the time.
     """
     files: list[tuple[str, int]] = []
+    if kind == "many-small":
+        return [(f"docs/d{n % 64:02d}/page-{n:05d}.html", 4 << 10) for n in range(total_mib * 16)]
     if kind == "few-large":
         for n in range(3):
             files.append((f"dist/large-{n}.tar.gz", total_mib * 3 // 10 * MIB))
@@ -107,10 +113,14 @@ def _layout(total_mib: int, kind: str = "mixed") -> list[tuple[str, int]]:
 
 
 def _describe(layout: list[tuple[str, int]]) -> str:
-    large = sum(1 for rel, _ in layout if rel.startswith("dist/") and "medium" not in rel)
-    medium = sum(1 for rel, _ in layout if "medium" in rel)
-    small = sum(1 for rel, _ in layout if "small" in rel)
-    return f"{large} large, {medium} x 4 MiB, {small} x 64 KiB"
+    """For example ``4 large, 64 x 4 MiB, 2048 x 64 KiB`` (large: 16 MiB and over)."""
+    large = sum(1 for _, size in layout if size >= 16 * MIB)
+    counts = Counter(size for _, size in layout if size < 16 * MIB)
+    parts = [f"{large} large"] if large else []
+    for size in sorted(counts, reverse=True):
+        unit = f"{size // MIB} MiB" if size % MIB == 0 else f"{size >> 10} KiB"
+        parts.append(f"{counts[size]} x {unit}")
+    return ", ".join(parts)
 
 
 def _generate(root: Path, layout: list[tuple[str, int]]) -> None:

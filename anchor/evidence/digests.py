@@ -12,23 +12,30 @@ serially afterwards; the results come back in job order whatever the thread timi
 Why threads: ``hashlib`` releases the GIL while hashing buffers larger than 2047 bytes and
 the OS releases it during reads, so one thread per core hashes at close to the hardware
 rate. Large files go first (longest-processing-time order) so the cores finish together.
-Small files (under one block) are different: each costs a handful of system calls, and
-every one of them releases and re-takes the GIL, so two threads both working through
-small files spend much of their time handing the GIL back and forth. One worker therefore
-takes the small files from the other end of the queue while the others stream the large
-files (which need the GIL only between 1 MiB blocks); when the small files run out it
-joins the others, so the run still ends on the smallest large files. Every read lands in
-one reusable buffer per thread (``os.readv``), so streaming allocates nothing per block.
+Every read lands in one reusable buffer per thread (``os.readv``), so streaming allocates
+nothing per block.
+
+Small files are different: each costs a handful of system calls and some Python (its
+manifest entry), and every system call releases and re-takes the GIL. Below
+:data:`TINY_SIZE` (:data:`TINY_SIZE_DUAL` with ``dual``) that work, not the hashing, is
+most of a file's cost, so two threads working through such files spend their time handing
+the GIL back and forth and finish later than one thread alone (ADR 0009). Tiny files are
+therefore hashed by one worker at a time while the others stream the larger files.
+Without the native BLAKE2b, the last worker takes the small files (under one block) from
+the other end of the queue, smallest first, and joins the others on the larger files when
+they run out; the other workers go down from the largest file and stop where only tiny
+files are left.
 
 Dual hashing (SHA-256 and BLAKE2b-256) with the native BLAKE2b (:mod:`anchor.blake2`) runs
 differently: BLAKE2b costs about twice SHA-256 per byte on one message, but the native
 module compresses four independent messages in the time of about one, so up to four
 files' blocks go through each ``update_many`` call. The work is cut into steps that any
-worker takes (:class:`_Pipeline`): reading a 256 KiB block of a file and hashing it with
-the file's SHA-256, and one BLAKE2b call over the waiting blocks of four files. A worker
-never owns a file, so a large file's two chains (SHA-256 and BLAKE2b, each block after
-block) advance on both cores, and a file so large that its chain alone would outlast the
-rest of the run is given the BLAKE2b steps to itself.
+worker takes (:class:`_Pipeline`): reading a 512 KiB block of a file and hashing it with
+the file's SHA-256, one BLAKE2b call over the waiting blocks of four files, and a batch of
+tiny files read and hashed whole (one such batch at a time). A worker never owns a file,
+so a large file's two chains (SHA-256 and BLAKE2b, each block after block) advance on both
+cores, and a file so large that its chain alone would outlast the rest of the run is
+given the BLAKE2b steps to itself.
 
 Hashing starts as soon as :func:`start_hashing` returns, on background threads, leaving the
 calling thread free to prepare what comes after (imports, encoders) until
@@ -57,6 +64,18 @@ block stays in the core's L2 cache between the read and the hash."""
 LANE_BLOCK_SIZE = 512 << 10
 """Read size of one step of the dual-hash pipeline: the four blocks of one BLAKE2b call fit
 in L2 together, and a step's Python overhead stays small next to its hashing (ADR 0008)."""
+
+TINY_SIZE = 64 << 10
+"""SHA-256 only: files smaller than this are hashed by one worker at a time (see the module
+docstring). Collecting files of one size on two cores, one worker took 0.55x the time of
+two at 16 KiB, 0.71x at 32 KiB, 0.91x at 64 KiB and 1.13x at 128 KiB (ADR 0009)."""
+
+TINY_SIZE_DUAL = 32 << 10
+"""The same with ``--dual-hash``, where hashing is a larger part of each file's cost: one
+worker took 0.65x the time of two at 16 KiB, 0.96x at 32 KiB and 1.3x at 64 KiB."""
+
+_TINY_BATCH = 64
+"""Tiny files per step of the dual-hash pipeline (fewer lock round trips per file)."""
 
 _PROGRESS_BATCH = 4 << 20
 _NO_VIEW = memoryview(b"")  # for jobs that keep their bytes: read whole, never streamed
@@ -129,9 +148,12 @@ class HashRun(Generic[R]):
         self._results: list[R | object] = [_MISSING] * count
         self._order = sorted(range(count), key=lambda i: -jobs[i].size_hint)
         # _order[_head:_tail] are the jobs not taken yet: large ones are taken at _head,
-        # small ones (by the small-file worker) at _tail - 1.
+        # small ones (by the small-file worker or a tiny batch) at _tail - 1. The tiny
+        # jobs are _order[_tiny_from:]; with _solo_tiny they are never taken at _head.
         self._head = 0
         self._tail = count
+        tiny = TINY_SIZE_DUAL if dual else TINY_SIZE
+        self._tiny_from = sum(1 for job in jobs if job.size_hint >= tiny)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._failures: dict[int, BaseException] = {}
@@ -139,6 +161,9 @@ class HashRun(Generic[R]):
         self._pipeline = (
             _Pipeline(self, nworkers, blake2.LANES) if dual and blake2.LANES > 1 else None
         )
+        # Tiny files go to one worker at a time: the small-file worker, or one tiny batch
+        # of the pipeline at a time.
+        self._solo_tiny = self._pipeline is not None or nworkers > 1
         # With two or more workers, the last one takes small files from the tail.
         self._threads = [
             threading.Thread(
@@ -182,7 +207,8 @@ class HashRun(Generic[R]):
 
     def _next(self, small_first: bool) -> int | None:
         """The next job index: the smallest left for the small-file worker while small
-        jobs remain, else the largest left; None when every job is taken."""
+        jobs remain, else the largest left; None when every job is taken, and for the
+        other workers when only tiny jobs are left (they are not theirs)."""
         with self._lock:
             if self._head >= self._tail:
                 return None
@@ -191,8 +217,21 @@ class HashRun(Generic[R]):
                 if self._jobs[last].size_hint < BLOCK_SIZE:
                     self._tail -= 1
                     return last
+            elif self._solo_tiny and self._head >= self._tiny_from:
+                return None
             self._head += 1
             return self._order[self._head - 1]
+
+    def _next_tiny(self, limit: int) -> list[int]:
+        """Up to ``limit`` tiny jobs, smallest first (for one tiny batch of the pipeline)."""
+        with self._lock:
+            low = max(self._head, self._tiny_from)
+            count = min(limit, self._tail - low)
+            if count <= 0:
+                return []
+            taken = self._order[self._tail - count : self._tail]
+            self._tail -= count
+            return taken[::-1]
 
     def _run(self, small_first: bool) -> None:
         stop = self._stop
@@ -272,16 +311,19 @@ class _Pipeline:
     * **blake**: the next waiting block of up to four files in one
       :func:`blake2.update_many` call, which compresses four messages at once; a file is
       in one such call at a time, and a call waits until it can carry four files (or
-      every file that is not already in a call).
+      every file that is not already in a call);
+    * **tiny**: up to ``_TINY_BATCH`` files under :data:`TINY_SIZE_DUAL`, each read whole and
+      hashed with both digests; one such batch at a time, so their GIL-bound work runs
+      on one core while the other streams the larger files.
 
     Steps that shorten the longest chain go first: a full BLAKE2b call before a read, a
-    new file into a free lane before a read, and among reads and lanes the files with the
-    most bytes left. A file whose BLAKE2b bytes left are a worker's share of all bytes left
-    decides the end of the run: its blocks go through BLAKE2b on their own, without waiting
-    for a full call (:meth:`_critical`). A call that cannot fill up soon (no buffer free, no
-    read under way) runs with the blocks it has, so the run never waits on itself. A file
-    is finished (closed, size checked, ``finish`` called) by the worker whose step leaves
-    it read to the end with nothing waiting.
+    tiny batch or a new file into a free lane before a read, and among reads and lanes
+    the files with the most bytes left. A file whose BLAKE2b bytes left are a worker's
+    share of all bytes left decides the end of the run: its blocks go through BLAKE2b on
+    their own, without waiting for a full call (:meth:`_critical`). A call that cannot
+    fill up soon (no buffer free, no read under way) runs with the blocks it has, so the
+    run never waits on itself. A file is finished (closed, size checked, ``finish``
+    called) by the worker whose step leaves it read to the end with nothing waiting.
     """
 
     def __init__(self, run: HashRun[Any], workers: int, lanes: int) -> None:
@@ -297,6 +339,8 @@ class _Pipeline:
         self._made = 0
         self._busy = 0  # steps under way
         self._live = workers
+        self._tiny_busy = False  # a tiny batch is under way (at most one at a time)
+        self._tiny_view = memoryview(b"")  # its read buffer, made by the first batch
 
     # -- the worker loop ---------------------------------------------------------------
 
@@ -312,18 +356,22 @@ class _Pipeline:
                     if step is None:
                         return
                     self._busy += 1
+                kind, arg = step
                 try:
-                    kind, arg = step
                     if kind == "read":
                         stream, buffer = cast(tuple[_Stream, memoryview], arg)
                         self._read(stream, buffer, tick)
                     elif kind == "blake":
                         self._blake(cast(list[tuple[_Stream, memoryview, memoryview]], arg))
+                    elif kind == "tiny":
+                        self._tiny(cast(list[int], arg), tick)
                     else:
                         self._whole(cast(int, arg), tick)
                 finally:
                     with self._cond:
                         self._busy -= 1
+                        if kind == "tiny":
+                            self._tiny_busy = False
                         self._cond.notify_all()
         except _Cancelled:
             return
@@ -379,6 +427,12 @@ class _Pipeline:
         full = self._blake_step(partial=False, critical=critical)
         if full is not None:
             return full
+        if not self._tiny_busy:
+            tiny = self._run._next_tiny(_TINY_BATCH)
+            if tiny:
+                self._tiny_busy = True
+                self._queued -= sum(self._run._jobs[i].size_hint for i in tiny)
+                return ("tiny", tiny)
         opened = self._open_step()
         if opened is not None:
             return opened
@@ -527,6 +581,21 @@ class _Pipeline:
             run._results[stream.index] = run._finish(stream.index, digest)
         except BaseException as exc:
             run._fail(stream.index, exc)
+
+    def _tiny(self, batch: list[int], tick: Callable[[int], None]) -> None:
+        """A batch of tiny jobs, one after another (only one batch runs at a time)."""
+        run = self._run
+        if not self._tiny_view:
+            self._tiny_view = memoryview(bytearray(TINY_SIZE_DUAL))
+        for index in batch:
+            try:
+                digest = _hash_one(run._jobs[index], self._tiny_view, True, tick)
+                run._results[index] = run._finish(index, digest)
+            except _Cancelled:
+                raise
+            except BaseException as exc:
+                run._fail(index, exc)
+                return
 
     def _whole(self, index: int, tick: Callable[[int], None]) -> None:
         """A job that keeps its bytes: read whole (no streaming buffer), both digests."""
