@@ -132,7 +132,10 @@ def wants_content(name: str, size: int) -> bool:
 def name_hint(name: str) -> str | None:
     """The kind a file's name promises, or ``None`` (plain artifact)."""
     base = _base(name)
-    lower = base.lower()
+    return _hint(base, base.lower())
+
+
+def _hint(base: str, lower: str) -> str | None:
     if lower.endswith(_ATTESTATION_SUFFIXES):
         return ATTESTATION
     if lower.endswith(_SBOM_SUFFIXES) or lower in _SBOM_NAMES:
@@ -148,27 +151,34 @@ def name_hint(name: str) -> str | None:
 
 def media_type_for(name: str) -> str:
     """Media type from the fixed suffix table (``application/octet-stream`` if unknown)."""
-    parts = _base(name).lower().split(".")
-    # Try the two-part suffix first (".tar.gz" before ".gz").
-    for n in (3, 2):
-        if len(parts) >= n:
-            media = _MEDIA_BY_SUFFIX.get("." + ".".join(parts[1 - n :]))
-            if media is not None:
-                return media
-    return OCTET_STREAM
+    return _media(_base(name).lower())
+
+
+def _media(lower: str) -> str:
+    # The two-part suffix first (".tar.gz" before ".gz"); it needs two dots in the name.
+    last = lower.rfind(".")
+    if last < 0:
+        return OCTET_STREAM
+    before = lower.rfind(".", 0, last)
+    if before >= 0:
+        media = _MEDIA_BY_SUFFIX.get(lower[before:])
+        if media is not None:
+            return media
+    return _MEDIA_BY_SUFFIX.get(lower[last:], OCTET_STREAM)
 
 
 def classify(name: str, content: bytes | None, *, size: int) -> Classification:
     """Classify one item from its name and, when read, its bytes (never raises)."""
-    hint = name_hint(name)
+    base = _base(name)
+    lower = base.lower()
+    hint = _hint(base, lower)
     try:
-        return _classify(name, content, size, hint)
+        return _classify(lower, content, size, hint)
     except Exception as exc:  # a parser surprise must never stop the bytes being anchored
-        return _by_name(name, hint, (f"{hint or ARTIFACT}: not inspected ({type(exc).__name__})",))
+        return _by_name(lower, hint, (f"{hint or ARTIFACT}: not inspected ({type(exc).__name__})",))
 
 
-def _classify(name: str, content: bytes | None, size: int, hint: str | None) -> Classification:
-    lower = _base(name).lower()
+def _classify(lower: str, content: bytes | None, size: int, hint: str | None) -> Classification:
     if content is None:
         warnings: tuple[str, ...] = ()
         if (
@@ -177,23 +187,28 @@ def _classify(name: str, content: bytes | None, size: int, hint: str | None) -> 
             and size > INSPECT_LIMIT
         ):
             warnings = (f"{hint}: larger than {INSPECT_LIMIT} bytes, not inspected",)
-        return _by_name(name, hint, warnings)
+        return _by_name(lower, hint, warnings)
     if lower.endswith((".jsonl", ".ndjson")):
-        return _jsonl(name, content, hint)
+        return _jsonl(lower, content, hint)
     if lower.endswith(".xml"):
-        return _xml(name, content, hint)
+        return _xml(lower, content, hint)
     if lower.endswith(".spdx"):
-        return _tag_value(name, content, hint)
+        return _tag_value(lower, content, hint)
     if lower.endswith(_JSON_SUFFIXES):
-        return _json(name, content, hint)
-    return _by_name(name, hint, ())
+        return _json(lower, content, hint)
+    return _by_name(lower, hint, ())
 
 
-def _by_name(name: str, hint: str | None, warnings: tuple[str, ...]) -> Classification:
+# Name-only results without warnings, shared: Classification is immutable, and most
+# items of a release are one of a few (kind, media type) pairs.
+_NAME_ONLY: dict[tuple[str, str], Classification] = {}
+
+
+def _by_name(lower: str, hint: str | None, warnings: tuple[str, ...]) -> Classification:
+    """Kind and media type from the name alone (``lower``: the base name, lower-cased)."""
     kind = hint or ARTIFACT
-    lower = _base(name).lower()
     if kind == SBOM:
-        media = sbom.MEDIA_SPDX_TAG_VALUE if lower.endswith(".spdx") else media_type_for(name)
+        media = sbom.MEDIA_SPDX_TAG_VALUE if lower.endswith(".spdx") else _media(lower)
     elif kind == ATTESTATION:
         media = att.MEDIA_SIGSTORE if ".sigstore" in lower else att.MEDIA_IN_TOTO
         if lower.endswith(".jsonl"):
@@ -201,22 +216,27 @@ def _by_name(name: str, hint: str | None, warnings: tuple[str, ...]) -> Classifi
         elif lower.endswith((".dsse", ".dsse.json")):
             media = att.MEDIA_DSSE
     elif kind == MANIFEST:
-        media = media_type_for(name)
+        media = _media(lower)
         media = "text/plain" if media == OCTET_STREAM else media
     else:
-        media = media_type_for(name)
-    return Classification(kind, media, warnings=warnings)
+        media = _media(lower)
+    if warnings:
+        return Classification(kind, media, warnings=warnings)
+    found = _NAME_ONLY.get((kind, media))
+    if found is None:  # a race here only makes an equal object twice
+        found = _NAME_ONLY.setdefault((kind, media), Classification(kind, media))
+    return found
 
 
-def _json(name: str, content: bytes, hint: str | None) -> Classification:
+def _json(lower: str, content: bytes, hint: str | None) -> Classification:
     try:
         doc: Any = json.loads(_text(content))
     except UnicodeDecodeError:
-        return _unrecognised(name, hint, "not valid UTF-8")
+        return _unrecognised(lower, hint, "not valid UTF-8")
     except json.JSONDecodeError as exc:
-        return _unrecognised(name, hint, f"not valid JSON (line {exc.lineno}, column {exc.colno})")
+        return _unrecognised(lower, hint, f"not valid JSON (line {exc.lineno}, column {exc.colno})")
     except (ValueError, RecursionError):
-        return _unrecognised(name, hint, "not valid JSON")
+        return _unrecognised(lower, hint, "not valid JSON")
     if sbom.is_cyclonedx_json(doc):
         info, warnings = sbom.inspect_cyclonedx_json(doc)
         return Classification(SBOM, sbom.MEDIA_CYCLONEDX_JSON, sbom=info, warnings=tuple(warnings))
@@ -230,7 +250,7 @@ def _json(name: str, content: bytes, hint: str | None) -> Classification:
         )
     if isinstance(doc, dict) and doc.get("format") == MANIFEST_FORMAT:
         return Classification(MANIFEST, "application/json")
-    return _unrecognised(name, hint, "not a recognised document")
+    return _unrecognised(lower, hint, "not a recognised document")
 
 
 def _attestation_media(found: att.AttestationInfo, doc: Any) -> str:
@@ -242,53 +262,53 @@ def _attestation_media(found: att.AttestationInfo, doc: Any) -> str:
     return att.MEDIA_IN_TOTO
 
 
-def _jsonl(name: str, content: bytes, hint: str | None) -> Classification:
+def _jsonl(lower: str, content: bytes, hint: str | None) -> Classification:
     try:
         text = _text(content)
     except UnicodeDecodeError:
-        return _unrecognised(name, hint, "not valid UTF-8")
+        return _unrecognised(lower, hint, "not valid UTF-8")
     found, warnings = att.inspect_json_lines(text)
     if found is None:
         if hint == ATTESTATION:
             return Classification(ATTESTATION, att.MEDIA_JSONL, warnings=tuple(warnings))
-        return _by_name(name, hint, ())
+        return _by_name(lower, hint, ())
     return Classification(ATTESTATION, att.MEDIA_JSONL, attestation=found, warnings=tuple(warnings))
 
 
-def _xml(name: str, content: bytes, hint: str | None) -> Classification:
+def _xml(lower: str, content: bytes, hint: str | None) -> Classification:
     import xml.etree.ElementTree as ET  # only when an XML file is inspected
 
     if b"<!DOCTYPE" in content or b"<!ENTITY" in content:
-        return _unrecognised(name, hint, "XML with a document type declaration is not inspected")
+        return _unrecognised(lower, hint, "XML with a document type declaration is not inspected")
     try:
         root = ET.fromstring(content)
     except (ET.ParseError, ValueError, RecursionError):
-        return _unrecognised(name, hint, "not well-formed XML")
+        return _unrecognised(lower, hint, "not well-formed XML")
     if sbom.is_cyclonedx_xml(root):
         info, warnings = sbom.inspect_cyclonedx_xml(root)
         return Classification(SBOM, sbom.MEDIA_CYCLONEDX_XML, sbom=info, warnings=tuple(warnings))
     if root.tag in ("testsuites", "testsuite"):
         return Classification(TEST_REPORT, "application/xml")
-    return _unrecognised(name, hint, "not a recognised document")
+    return _unrecognised(lower, hint, "not a recognised document")
 
 
-def _tag_value(name: str, content: bytes, hint: str | None) -> Classification:
+def _tag_value(lower: str, content: bytes, hint: str | None) -> Classification:
     try:
         text = _text(content)
     except UnicodeDecodeError:
-        return _unrecognised(name, hint, "not valid UTF-8")
+        return _unrecognised(lower, hint, "not valid UTF-8")
     info, warnings = sbom.inspect_spdx_tag_value(text)
     if info is None:
         return Classification(SBOM, sbom.MEDIA_SPDX_TAG_VALUE, warnings=tuple(warnings))
     return Classification(SBOM, sbom.MEDIA_SPDX_TAG_VALUE, sbom=info, warnings=tuple(warnings))
 
 
-def _unrecognised(name: str, hint: str | None, problem: str) -> Classification:
+def _unrecognised(lower: str, hint: str | None, problem: str) -> Classification:
     # Only a name that promised structured evidence turns a parse failure into a warning;
     # any other .json/.xml is just bytes.
     if hint in (SBOM, ATTESTATION, TEST_REPORT):
-        return _by_name(name, hint, (f"{hint}: {problem}",))
-    return _by_name(name, hint, ())
+        return _by_name(lower, hint, (f"{hint}: {problem}",))
+    return _by_name(lower, hint, ())
 
 
 def _text(content: bytes) -> str:

@@ -144,34 +144,43 @@ class _Walker:
         # by being an excluded directory itself or one of its temporaries beside it.
         try:
             with os.scandir(abs_dir) as it:
-                entries = sorted(it, key=lambda e: os.fsencode(e.name))
+                entries = list(it)
         except OSError as exc:
             raise UnreadableInputError(f"cannot read directory {shown}: {_reason(exc)}") from exc
+        # Byte order of the names; for ASCII names that is their order as strings.
+        if all(entry.name.isascii() for entry in entries):
+            entries.sort(key=_entry_name)
+        else:
+            entries.sort(key=_entry_bytes)
         excluded_here = [base for parent, base in self.exclude_parts if parent == abs_dir]
+        # os.path.join(folder, name) for a name with no separator, without a call per entry.
+        dir_sep = os.path.join(abs_dir, "")
+        shown_sep = os.path.join(shown, "")
         for entry in entries:
             name = entry.name
             if name.startswith(".") and not self.include_hidden:
                 continue
             if excluded_here and _excluded_name(name, excluded_here):
                 continue
-            child = os.path.join(abs_dir, name)
+            child = dir_sep + name
             if entry.is_symlink():
-                child_shown = os.path.join(shown, name)
+                child_shown = shown_sep + name
                 st = _stat(child_shown)
                 if stat.S_ISDIR(st.st_mode):
                     continue  # symlinked directories are not entered during a walk
                 self._add_file(child, child_shown, st)
             elif entry.is_dir(follow_symlinks=False):
-                self._walk(child, os.path.join(shown, name), _child_prefix(prefix, name))
+                self._walk(child, shown_sep + name, _child_prefix(prefix, name))
             elif prefix is None:
-                child_shown = os.path.join(shown, name)
+                child_shown = shown_sep + name
                 self._add_file(child, child_shown, _stat(child_shown))
             else:
-                self._add_walked_file(entry, child, shown, prefix + name)
+                self._add_walked_file(entry, child, shown_sep + name, prefix + name)
 
-    def _add_walked_file(self, entry: os.DirEntry[str], child: str, shown: str, raw: str) -> None:
+    def _add_walked_file(
+        self, entry: os.DirEntry[str], child: str, shown_child: str, raw: str
+    ) -> None:
         """A plain (non-symlink) file met in a walk, its name already relative to the root."""
-        shown_child = os.path.join(shown, entry.name)
         try:
             st = entry.stat()
         except OSError:
@@ -210,6 +219,14 @@ class _Walker:
                 f"{shown} is outside the root {self.abs_root} (set --root to a common parent)"
             )
         return "/".join(rel.split(os.sep))
+
+
+def _entry_name(entry: os.DirEntry[str]) -> str:
+    return entry.name
+
+
+def _entry_bytes(entry: os.DirEntry[str]) -> bytes:
+    return os.fsencode(entry.name)
 
 
 def _child_prefix(prefix: str | None, name: str) -> str | None:

@@ -7,8 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from anchor.evidence.classify import (
+    _MEDIA_TYPES,
     Classification,
     classify,
     media_type_for,
@@ -576,7 +579,47 @@ def test_name_hints(name: str, hint: str | None) -> None:
         ("a.TAR.XZ", "application/x-xz"),
         ("noext", "application/octet-stream"),
         ("dir.json/file", "application/octet-stream"),
+        ("tar.gz", "application/gzip"),
+        (".gz", "application/gzip"),
+        ("a..gz", "application/gzip"),
+        ("a.tar.", "application/octet-stream"),
+        ("x/.TAR.GZ", "application/gzip"),
+        ("a.b.tar.zst", "application/zstd"),
     ],
 )
 def test_media_types(name: str, media: str) -> None:
     assert media_type_for(name) == media
+
+
+def _media_by_parts(name: str) -> str:
+    """The suffix rule spelled out: the last two dot-separated parts, then the last one."""
+    parts = name.rsplit("/", 1)[-1].lower().split(".")
+    for n in (3, 2):
+        if len(parts) >= n:
+            found = dict(_MEDIA_TYPES).get("." + ".".join(parts[1 - n :]))
+            if found is not None:
+                return found
+    return "application/octet-stream"
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["tar", "gz", "TAR", "Gz", "json", "jsonl", "", "a", "xz", "whl", "é"]),
+        min_size=1,
+        max_size=5,
+    ),
+    st.sampled_from(["", "dir/", "d.tar/", "x.gz/"]),
+)
+def test_media_type_is_the_suffix_rule(parts: list[str], folder: str) -> None:
+    name = folder + ".".join(parts)
+    assert media_type_for(name) == _media_by_parts(name)
+
+
+def test_name_only_results_are_shared_and_equal() -> None:
+    first = classify("a/app-1.tar.gz", None, size=10)
+    again = classify("b/app-2.tar.gz", None, size=20)
+    assert first == Classification("artifact", "application/gzip")
+    assert again is first
+    warned = classify("big.cdx.json", None, size=(64 << 20) + 1)
+    assert warned.warnings and warned is not classify("big.cdx.json", None, size=(64 << 20) + 1)

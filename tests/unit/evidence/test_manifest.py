@@ -9,6 +9,8 @@ from typing import Any
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from anchor.evidence.collect import assemble, build_bundle, plan
 from anchor.evidence.manifest import FORMAT, Item, Manifest, ManifestError, load_manifest
@@ -164,3 +166,46 @@ def test_sbom_info_omits_absent_fields() -> None:
 def test_load_manifest_errors(data: bytes, message: str) -> None:
     with pytest.raises(ManifestError, match=message):
         load_manifest(data)
+
+
+# Names as a file system may hand them over: quotes, backslashes, controls, non-ASCII,
+# astral characters; kinds and media types as classification writes them.
+_name_text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",)) | st.sampled_from('"\\/\n\t\x00\x7f'),
+    min_size=1,
+    max_size=24,
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    name=_name_text,
+    kind=st.sampled_from(["artifact", "log", "manifest", "test-report", "sbom", "attestation"]),
+    media=st.sampled_from(["application/gzip", "text/plain", 'a"b\\c', "é/ü"]),
+    size=st.integers(min_value=0, max_value=2**53 - 1),
+    leaf_index=st.integers(min_value=0, max_value=2**32),
+    sha=st.binary(min_size=32, max_size=32),
+    blake=st.none() | st.binary(min_size=32, max_size=32),
+)
+def test_plain_item_bytes_are_the_canonical_encoding(
+    name: str, kind: str, media: str, size: int, leaf_index: int, sha: bytes, blake: bytes | None
+) -> None:
+    from anchor.merkle.jcs import canonical_json
+
+    item = Item(name, kind, media, size, sha, leaf_index, blake2b_256=blake)
+    assert item.json_bytes == canonical_json(item.to_json())
+
+
+def test_items_the_plain_form_does_not_cover_take_the_generic_encoder() -> None:
+    from anchor.merkle.jcs import JsonFormatError, canonical_json
+
+    sha = bytes(range(32))
+    warned = Item("a", "sbom", "application/json", 1, sha, 0, warnings=("sbom: not valid JSON",))
+    assert warned.json_bytes == canonical_json(warned.to_json())
+    assert b'"warnings":["sbom: not valid JSON"]' in warned.json_bytes
+    huge = Item("a", "artifact", "text/plain", 2**53, sha, 0)
+    with pytest.raises(JsonFormatError):
+        _ = huge.json_bytes
+    surrogate = Item("a\ud800", "artifact", "text/plain", 1, sha, 0)
+    with pytest.raises(JsonFormatError, match="lone surrogate"):
+        _ = surrogate.json_bytes
