@@ -722,7 +722,7 @@ def _hash_one(
 
 
 def _read_whole(job: HashJob) -> bytes:
-    """Every byte of a small file, checked against its size at open (one read, most often)."""
+    """Every byte of a small file; a file that grew or shrank since it was opened is refused."""
     fd = _open(job)
     try:
         size = _regular_size(fd, job)
