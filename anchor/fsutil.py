@@ -26,18 +26,6 @@ class FolderLocked(BlockingIOError):
     """:func:`exclusive_folder_lock` found the folder locked by another process."""
 
 
-def current_umask() -> int:
-    """The process umask (read without changing it for longer than one call).
-
-    Setting it briefly is the only portable way to read it, and it is process-wide: a
-    thread creating a file at that instant gets mode 0o022's narrowing. Use it only where
-    no other thread writes files.
-    """
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def fsync_dir(folder: str | Path) -> None:
     """Make a rename in ``folder`` durable; silently skipped where directories can't be synced."""
     try:
@@ -66,6 +54,23 @@ def _create_temp_beside(target: Path) -> tuple[int, Path]:
         except FileExistsError:
             continue
     raise FileExistsError(f"no unused temporary file name beside {target}")
+
+
+def create_folder_beside(parent: str | Path, prefix: str) -> str:
+    """Create a new folder ``<prefix><random>`` in ``parent``; returns its path.
+
+    Made with mode 0o777, which the kernel narrows by the umask as for ``mkdir``, so it
+    already has the mode a plain new folder would get (the process-wide umask is never
+    read by changing it).
+    """
+    for _ in range(_TEMP_ATTEMPTS):
+        folder = os.path.join(parent, f"{prefix}{os.urandom(4).hex()}")
+        try:
+            os.mkdir(folder, 0o777)
+        except FileExistsError:
+            continue
+        return folder
+    raise FileExistsError(f"no unused folder name {prefix}* in {parent}")
 
 
 def replace_atomically(path: str | Path, data: bytes) -> None:

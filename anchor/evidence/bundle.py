@@ -29,7 +29,7 @@ from queue import SimpleQueue
 from anchor.errors import InputError
 from anchor.evidence.collect import LEAVES_FILE, MANIFEST_FILE, Bundle
 from anchor.evidence.manifest import ManifestError, load_manifest
-from anchor.fsutil import FolderLocked, current_umask, exclusive_folder_lock
+from anchor.fsutil import FolderLocked, create_folder_beside, exclusive_folder_lock
 
 _WRITE_BATCH = 64
 _WRITERS = 4
@@ -71,7 +71,7 @@ def write_bundle(bundle: Bundle, out_dir: str, *, force: bool = False) -> WriteR
         )
     try:
         os.makedirs(parent, exist_ok=True)
-        tmp = _mkdtemp(f".{base}.tmp-", parent)
+        tmp = create_folder_beside(parent, f".{base}.tmp-")
     except OSError as exc:
         raise OutputWriteError(f"cannot create {out_dir}: {_reason(exc)}") from exc
     try:
@@ -191,7 +191,6 @@ def _write_tree(bundle: Bundle, tmp: str) -> None:
             thread.join()
     if failures:
         raise failures[0]
-    os.chmod(tmp, 0o777 & ~current_umask())
 
 
 def _write_files(batch: list[tuple[str, bytes]]) -> None:
@@ -217,15 +216,8 @@ def _publish_lock(dest: str, shown: str) -> Iterator[None]:
         ) from exc
 
 
-def _mkdtemp(prefix: str, parent: str) -> str:
-    """A new directory ``<prefix><random>`` in ``parent`` (mode 0700)."""
-    import tempfile  # here, not at import: keeps `anchor collect` start-up short
-
-    return tempfile.mkdtemp(prefix=prefix, dir=parent)
-
-
 def _swap(tmp: str, dest: str, parent: str, base: str) -> None:
-    aside = _mkdtemp(f".{base}.old-", parent)
+    aside = create_folder_beside(parent, f".{base}.old-")
     old = os.path.join(aside, base)
     os.rename(dest, old)
     try:

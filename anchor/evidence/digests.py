@@ -147,13 +147,6 @@ class HashRun(Generic[R]):
         self._progress = progress
         self._results: list[R | object] = [_MISSING] * count
         self._order = sorted(range(count), key=lambda i: -jobs[i].size_hint)
-        # _order[_head:_tail] are the jobs not taken yet: large ones are taken at _head,
-        # small ones (by the small-file worker or a tiny batch) at _tail - 1. The tiny
-        # jobs are _order[_tiny_from:]; with _solo_tiny they are never taken at _head.
-        self._head = 0
-        self._tail = count
-        tiny = TINY_SIZE_DUAL if dual else TINY_SIZE
-        self._tiny_from = sum(1 for job in jobs if job.size_hint >= tiny)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._failures: dict[int, BaseException] = {}
@@ -161,9 +154,17 @@ class HashRun(Generic[R]):
         self._pipeline = (
             _Pipeline(self, nworkers, blake2.LANES) if dual and blake2.LANES > 1 else None
         )
-        # Tiny files go to one worker at a time: the small-file worker, or one tiny batch
-        # of the pipeline at a time.
-        self._solo_tiny = self._pipeline is not None or nworkers > 1
+        # _order[_head:_tail] are the jobs not taken yet: large ones are taken at _head,
+        # small ones (by the small-file worker or a tiny batch) at _tail - 1. The tiny jobs
+        # are _order[_tiny_from:] and are never taken at _head: they go to one worker at a
+        # time (the small-file worker, or one tiny batch of the pipeline at a time). A lone
+        # worker outside the pipeline has no one to leave them to, so nothing is tiny.
+        self._head = 0
+        self._tail = count
+        self._tiny_from = count
+        if self._pipeline is not None or nworkers > 1:
+            tiny = TINY_SIZE_DUAL if dual else TINY_SIZE
+            self._tiny_from = sum(1 for job in jobs if job.size_hint >= tiny)
         # With two or more workers, the last one takes small files from the tail.
         self._threads = [
             threading.Thread(
@@ -217,7 +218,7 @@ class HashRun(Generic[R]):
                 if self._jobs[last].size_hint < BLOCK_SIZE:
                     self._tail -= 1
                     return last
-            elif self._solo_tiny and self._head >= self._tiny_from:
+            elif self._head >= self._tiny_from:
                 return None
             self._head += 1
             return self._order[self._head - 1]
@@ -697,59 +698,53 @@ def _probe(job: HashJob) -> None:
 def _hash_one(
     job: HashJob, view: memoryview, dual: bool, tick: Callable[[int], None]
 ) -> FileDigest:
+    if job.keep:
+        content = _read_whole(job)
+        tick(len(content))
+        blake = blake2.new() if dual else None
+        if blake is not None:
+            blake.update(content)
+        digest = blake.digest() if blake is not None else None
+        return FileDigest(len(content), hashlib.sha256(content).digest(), digest, content)
     fd = _open(job)
     try:
         size = _regular_size(fd, job)
         sha = hashlib.sha256()
         blake = blake2.new() if dual else None
-        content: bytes | None = None
-        if job.keep:
-            content = _read_all(fd, size, job.name)
-            sha.update(content)
-            if blake is not None:
-                blake.update(content)
-            total = len(content)
-            tick(total)
-        else:
-            total = _stream(fd, view, sha, blake, tick)
+        total = _stream(fd, view, sha, blake, tick)
         if total != size:
             raise FileChangedError(f"{job.name} changed while it was being read")
     except OSError as exc:
         raise _read_error(job, exc) from exc
     finally:
         os.close(fd)
-    return FileDigest(total, sha.digest(), blake.digest() if blake is not None else None, content)
+    return FileDigest(total, sha.digest(), blake.digest() if blake is not None else None, None)
 
 
 def _read_whole(job: HashJob) -> bytes:
-    """Every byte of a small file; a file that grew or shrank since it was opened is refused."""
+    """Every byte of a file, read in one go; a file that grew or shrank since it was
+    opened is refused."""
     fd = _open(job)
     try:
         size = _regular_size(fd, job)
-        content = _read_all(fd, size, job.name)
-        if len(content) != size:
+        # Asking for one byte more than the size both fetches the file and proves it did
+        # not grow.
+        chunks: list[bytes] = []
+        want = size + 1
+        got = 0
+        while got < want:
+            piece = os.read(fd, want - got)
+            if not piece:
+                break
+            chunks.append(piece)
+            got += len(piece)
+        if got != size:
             raise FileChangedError(f"{job.name} changed while it was being read")
-        return content
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
     except OSError as exc:
         raise _read_error(job, exc) from exc
     finally:
         os.close(fd)
-
-
-def _read_all(fd: int, size: int, name: str) -> bytes:
-    # Asking for one byte more than the size both fetches the file and proves it did not grow.
-    chunks: list[bytes] = []
-    want = size + 1
-    got = 0
-    while got < want:
-        piece = os.read(fd, want - got)
-        if not piece:
-            break
-        chunks.append(piece)
-        got += len(piece)
-    if got > size:
-        raise FileChangedError(f"{name} changed while it was being read")
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _readv_into(fd: int, view: memoryview) -> int:

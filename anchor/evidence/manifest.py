@@ -19,7 +19,7 @@ from anchor.errors import InputError
 from anchor.evidence.attestation import AttestationInfo
 from anchor.evidence.metadata import Metadata
 from anchor.evidence.sbom import SbomInfo
-from anchor.merkle.jcs import quote
+from anchor.merkle.jcs import JsonFormatError, canonical_json, loads_strict, quote
 from anchor.merkle.tree import ALG as TREE_ALG
 
 FORMAT = "evidence-anchor-manifest-v1"
@@ -155,13 +155,6 @@ class Manifest:
         return b"".join((empty[:cut], items, empty[cut:]))
 
 
-def canonical_json(value: Any) -> bytes:
-    """RFC 8785 canonical JSON of ``value`` (delegates to the one shared encoder)."""
-    from anchor.merkle.jcs import canonical_json as encode
-
-    return encode(value)
-
-
 def sorted_by_name(names: Sequence[str]) -> list[str]:
     """``names`` in manifest order: bytewise by UTF-8."""
     return sorted(names, key=lambda n: n.encode("utf-8"))
@@ -172,8 +165,6 @@ def load_manifest(data: bytes) -> dict[str, Any]:
 
     Raises :class:`ManifestError` with one line describing the first problem.
     """
-    from anchor.merkle.jcs import JsonFormatError, loads_strict
-
     try:
         doc = loads_strict(data)
     except JsonFormatError as exc:

@@ -57,7 +57,11 @@ def test_content_is_kept_only_when_asked(tmp_path: Path) -> None:
 
 
 def test_progress_reports_every_byte(tmp_path: Path) -> None:
-    files = _files(tmp_path)
+    check_progress_reports_every_byte(_files(tmp_path), dual=False)
+
+
+def check_progress_reports_every_byte(files: list[tuple[Path, bytes]], *, dual: bool) -> None:
+    """Two workers over ``files``: the progress callback adds up to every byte of them."""
     seen: list[int] = []
     lock = threading.Lock()
 
@@ -65,8 +69,9 @@ def test_progress_reports_every_byte(tmp_path: Path) -> None:
         with lock:
             seen.append(n)
 
-    hash_files([HashJob(str(p), p.name, len(d)) for p, d in files], workers=2, progress=progress)
-    assert sum(seen) == sum(SIZES)
+    jobs = [HashJob(str(p), p.name, len(d)) for p, d in files]
+    hash_files(jobs, dual=dual, workers=2, progress=progress)
+    assert sum(seen) == sum(len(d) for _, d in files)
 
 
 def test_unreadable_file_is_an_input_error(tmp_path: Path) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import random
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from anchor.evidence.inputs import UnreadableInputError
 from tests.unit.evidence.test_digests import (
     check_cancel_stops_the_workers,
     check_finish_error_fails_the_run,
+    check_progress_reports_every_byte,
     report_size_at_open,
 )
 
@@ -41,14 +41,20 @@ SIZES = (
 def lanes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
     """Force the pipeline (four lanes) with the native or the hashlib BLAKE2b; yields the
     number of lanes."""
-    if request.param == "native":
+    yield use_pipeline(monkeypatch, native=request.param == "native")
+
+
+def use_pipeline(monkeypatch: pytest.MonkeyPatch, *, native: bool) -> int:
+    """Make dual hashing take the pipeline (four lanes): over the native BLAKE2b (skipping
+    where it was not built) or over hashlib. Returns the number of lanes."""
+    if native:
         if blake2.IMPLEMENTATION == "hashlib":
             pytest.skip("anchor._blake2b is not built (or has no vector code) on this machine")
     else:
         monkeypatch.setattr(blake2, "new", blake2._hashlib_new)
         monkeypatch.setattr(blake2, "update_many", blake2._update_each)
     monkeypatch.setattr(blake2, "LANES", 4)
-    yield 4
+    return 4
 
 
 def _write(tmp_path: Path, sizes: tuple[int, ...] = SIZES) -> list[tuple[Path, bytes]]:
@@ -139,17 +145,7 @@ def test_kept_content_and_streamed_files_mix(tmp_path: Path, lanes: int) -> None
 
 
 def test_progress_reports_every_byte(tmp_path: Path, lanes: int) -> None:
-    files = _write(tmp_path)
-    seen: list[int] = []
-    lock = threading.Lock()
-
-    def progress(n: int) -> None:
-        with lock:
-            seen.append(n)
-
-    jobs = [HashJob(str(p), p.name, len(d)) for p, d in files]
-    hash_files(jobs, dual=True, workers=2, progress=progress)
-    assert sum(seen) == sum(SIZES)
+    check_progress_reports_every_byte(_write(tmp_path), dual=True)
 
 
 def test_first_unreadable_file_in_job_order_is_reported(tmp_path: Path, lanes: int) -> None:

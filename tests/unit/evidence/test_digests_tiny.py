@@ -26,6 +26,7 @@ from anchor.evidence.digests import (
     start_hashing,
 )
 from anchor.evidence.inputs import UnreadableInputError
+from tests.unit.evidence.test_digests_lanes import use_pipeline
 
 
 @pytest.fixture(params=["sha256", "dual-hashlib", "pipeline-native", "pipeline-hashlib"])
@@ -39,15 +40,8 @@ def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Ite
     if request.param == "dual-hashlib":
         monkeypatch.setattr(blake2, "LANES", 1)
         monkeypatch.setattr(blake2, "new", blake2._hashlib_new)
-        yield True
-        return
-    if request.param == "pipeline-native":
-        if blake2.IMPLEMENTATION == "hashlib":
-            pytest.skip("anchor._blake2b is not built (or has no vector code) on this machine")
     else:
-        monkeypatch.setattr(blake2, "new", blake2._hashlib_new)
-        monkeypatch.setattr(blake2, "update_many", blake2._update_each)
-    monkeypatch.setattr(blake2, "LANES", 4)
+        use_pipeline(monkeypatch, native=request.param == "pipeline-native")
     yield True
 
 
@@ -160,9 +154,7 @@ def test_pipeline_tiny_files_skip_the_blake2b_lanes(
 ) -> None:
     """In the pipeline, tiny files are read and hashed whole: no BLAKE2b lane step ever
     carries one, while the large files still go through the lanes."""
-    monkeypatch.setattr(blake2, "new", blake2._hashlib_new)
-    monkeypatch.setattr(blake2, "update_many", blake2._update_each)
-    monkeypatch.setattr(blake2, "LANES", 4)
+    use_pipeline(monkeypatch, native=False)
     seen: list[int] = []
     real = digests._Pipeline._blake
 

@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from anchor.fsutil import FolderLocked, exclusive_folder_lock, replace_atomically
+from anchor.fsutil import (
+    FolderLocked,
+    create_folder_beside,
+    exclusive_folder_lock,
+    replace_atomically,
+)
 
 
 def test_replace_writes_new_bytes_with_open_mode_and_leaves_no_temp(tmp_path: Path) -> None:
@@ -87,3 +92,16 @@ def test_blocking_io_error_from_the_body_is_not_folder_locked(tmp_path: Path) ->
     assert not isinstance(raised.value, FolderLocked)
     with exclusive_folder_lock(tmp_path):  # released despite the error
         pass
+
+
+def test_folder_beside_is_new_each_time_with_the_umask_mode(tmp_path: Path) -> None:
+    old = os.umask(0o027)
+    try:
+        made = {create_folder_beside(tmp_path, ".out.tmp-") for _ in range(20)}
+    finally:
+        os.umask(old)
+    assert len(made) == 20
+    for folder in made:
+        path = Path(folder)
+        assert path.parent == tmp_path and path.name.startswith(".out.tmp-")
+        assert oct(path.stat().st_mode & 0o777) == oct(0o750)
