@@ -35,6 +35,7 @@ from anchor.label309.keys import (
     encode_seed_string,
     parse_seed_string,
 )
+from anchor.text import SECRET_VALUE, looks_secret, shown_value
 
 IDENTITY_SEED_ENV = "ANCHOR_IDENTITY_SEED"
 PAYMENT_SKEY_ENV = "ANCHOR_PAYMENT_SKEY"
@@ -138,6 +139,10 @@ def _load_envelope(text: str, source: str) -> tuple[str | None, bytes]:
         doc = json.loads(stripped)
     except ValueError:
         raise InputError(f"{source}: not a cardano-cli text envelope (invalid JSON)") from None
+    except (RecursionError, MemoryError):
+        raise InputError(
+            f"{source}: not a cardano-cli text envelope (JSON nested too deeply or too large)"
+        ) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("type"), str):
         raise InputError(f"{source}: not a cardano-cli text envelope (no 'type')")
     kind: str = doc["type"]
@@ -174,17 +179,44 @@ def parse_verification_key(text: str, *, source: str) -> bytes:
 # --------------------------------------------------------------------------- loaders
 
 
-def _read_text(path: str | Path, what: str) -> str:
+MAX_KEY_FILE = 64 << 10
+"""A key file is a few hundred bytes; anything larger than this is not one."""
+
+
+def _is_file(path: str | Path) -> bool:
     try:
-        return Path(path).read_text(encoding="utf-8")
+        return os.path.isfile(path)
+    except (OSError, ValueError):
+        return False
+
+
+def refuse_secret_value(value: str | Path, *, flag: str) -> None:
+    """Refuse (exit 4) a flag value that looks like a secret and names no file.
+
+    The value is never echoed, and nothing is opened, so no error chain (``--verbose``)
+    can carry it either.
+    """
+    if looks_secret(str(value)) and not _is_file(value):
+        raise InputError(f"{flag}: {SECRET_VALUE}")
+
+
+def _read_text(path: str | Path, what: str) -> str:
+    shown = shown_value(path)
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_KEY_FILE + 1)
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        raise InputError(f"cannot read {what} {shown}: {reason}") from None
+    if len(raw) > MAX_KEY_FILE:
+        raise InputError(f"{what} {shown} is larger than {MAX_KEY_FILE} bytes: not a key file")
+    try:
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise InputError(
-            f"{what} {path} is not text: expected a cardano-cli text envelope, "
+            f"{what} {shown} is not text: expected a cardano-cli text envelope, "
             "a cborHex string or an l309-seed string"
         ) from None
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise InputError(f"cannot read {what} {path}: {reason}") from exc
 
 
 def _env_secret(env: str) -> str | None:
@@ -196,7 +228,8 @@ def _env_secret(env: str) -> str | None:
 def _secret_text(path: str | None, *, env: str, flag: str, what: str) -> tuple[str, str]:
     """``(text, source)`` from ``path`` or else the environment variable ``env``."""
     if path is not None:
-        return _read_text(path, what), str(path)
+        refuse_secret_value(path, flag=flag)
+        return _read_text(path, what), shown_value(path)
     value = _env_secret(env)
     if value is None:
         raise InputError(f"no {what}: pass {flag} FILE or set {env}")
@@ -339,14 +372,17 @@ def read_key_set(key_dir: str | Path) -> KeySetInfo:
     ``payment.vkey``, when present, must match ``payment.skey``. At least one of the
     two secret files must exist.
     """
+    refuse_secret_value(key_dir, flag="KEY_DIR")
     directory = Path(key_dir)
     if not directory.is_dir():
-        raise InputError(f"{directory} is not a directory")
+        raise InputError(f"{shown_value(directory)} is not a directory")
     seed_path = directory / IDENTITY_SEED_FILE
     skey_path = directory / PAYMENT_SKEY_FILE
     vkey_path = directory / PAYMENT_VKEY_FILE
     if not seed_path.exists() and not skey_path.exists():
-        raise InputError(f"{directory} holds neither {IDENTITY_SEED_FILE} nor {PAYMENT_SKEY_FILE}")
+        raise InputError(
+            f"{shown_value(directory)} holds neither {IDENTITY_SEED_FILE} nor {PAYMENT_SKEY_FILE}"
+        )
     seed = load_identity_seed(str(seed_path)) if seed_path.exists() else None
     payment = None
     if skey_path.exists():
@@ -356,5 +392,7 @@ def read_key_set(key_dir: str | Path) -> KeySetInfo:
                 _read_text(vkey_path, "verification key"), source=str(vkey_path)
             )
             if stored != payment.verification_key:
-                raise InputError(f"{vkey_path} does not match {skey_path}")
+                raise InputError(
+                    f"{shown_value(vkey_path)} does not match {shown_value(skey_path)}"
+                )
     return key_set_info(seed, payment)

@@ -6,15 +6,25 @@ collects them, runs Click in non-standalone mode and owns the exit-code contract
 * an :class:`~anchor.errors.AnchorError` prints one line and exits with its code;
 * a usage error (bad flag, missing argument) exits 4, never Click's default 2,
   because 2 means ``unverifiable`` here;
+* input so deeply nested or so large that Python gives up (``RecursionError``,
+  ``MemoryError``) is bad input, not a bug: one line, exit 4 (a last line of defence
+  behind the readers' own limits);
 * anything unexpected is a bug: one line, exit 70, traceback only with ``--verbose``.
+
+Every error line has its control characters escaped (:func:`anchor.text.one_line`), so a
+file name can never forge a line. With ``--json`` anywhere before ``--``, every failure
+(exit 4, 5, 70, 130) also prints ``{"error": {"code", "message", "exitCode"}}`` on stdout,
+so a script can parse every outcome.
 """
 
 from __future__ import annotations
 
 import gc
 import importlib
+import json
 import sys
 import traceback
+from dataclasses import dataclass
 from typing import Annotated
 
 import click
@@ -22,6 +32,7 @@ import typer
 
 from anchor import __version__
 from anchor.errors import EXIT_INPUT, AnchorError
+from anchor.text import one_line
 
 EXIT_INTERNAL = 70
 
@@ -131,17 +142,68 @@ def _load(name: str) -> _Registered:
 
 
 def _err(line: str) -> None:
-    click.echo(line, err=True)
+    click.echo(one_line(line), err=True)
 
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def _wants_json(args: list[str]) -> bool:
+    """True when ``--json`` is among the options (before a ``--``)."""
+    for arg in args:
+        if arg == "--":
+            return False
+        if arg == "--json":
+            return True
+    return False
+
+
+def error_code(exc: BaseException) -> str:
+    """The ``code`` of the ``--json`` error object: the error's registry or construction
+    code when it has one, else its class name in kebab case (``output-conflict-error``)."""
+    code = getattr(exc, "code", None)
+    if isinstance(code, str) and code:
+        return code
+    name = type(exc).__name__
+    return "".join("-" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(name))
+
+
+def _diagnostics(exc: AnchorError) -> str:
+    text = one_line(exc.message)
+    if exc.hint:
+        text += f" ({one_line(exc.hint)})"
+    return text
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """One failure to report: its stderr line, its ``--json`` code and message, its exit."""
+
+    line: str
+    code: str
+    message: str
+    exit_code: int
+
+    def report(self, json_mode: bool) -> int:
+        _err(self.line)
+        if json_mode:
+            doc = {
+                "error": {"code": self.code, "message": self.message, "exitCode": self.exit_code}
+            }
+            click.echo(json.dumps(doc, separators=(",", ":"), ensure_ascii=False))
+        return self.exit_code
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
     args = sys.argv[1:] if argv is None else list(argv)
     _state["verbose"] = "--verbose" in args or "-v" in args
+    outcome = _run(args)
+    return outcome.report(_wants_json(args)) if isinstance(outcome, _Failure) else outcome
+
+
+def _run(args: list[str]) -> int | _Failure:
     _register(_wanted(args))
     command = typer.main.get_command(app)
     try:
@@ -154,32 +216,49 @@ def main(argv: list[str] | None = None) -> int:
         hint = ""
         if exc.ctx is not None:
             hint = f" (see '{exc.ctx.command_path} --help')"
-        _err(f"error: {_one_line(exc.format_message())}{hint}")
-        return EXIT_INPUT
+        message = _one_line(exc.format_message())
+        return _Failure(
+            f"error: {message}{hint}", code="usage-error", message=message, exit_code=EXIT_INPUT
+        )
     except click.exceptions.Abort:
-        _err("error: aborted")
-        return 130
+        return _Failure("error: aborted", code="aborted", message="aborted", exit_code=130)
     except AnchorError as exc:
         if _state["verbose"]:
             traceback.print_exc()
-        _err(f"error: {exc.diagnostics()}")
-        return exc.exit_code
+        message = _diagnostics(exc)
+        return _Failure(
+            f"error: {message}", code=error_code(exc), message=message, exit_code=exc.exit_code
+        )
     except click.ClickException as exc:
-        _err(f"error: {_one_line(exc.format_message())}")
-        return EXIT_INPUT
+        message = _one_line(exc.format_message())
+        return _Failure(
+            f"error: {message}", code="usage-error", message=message, exit_code=EXIT_INPUT
+        )
     except KeyboardInterrupt:
-        _err("error: interrupted")
-        return 130
+        return _Failure(
+            "error: interrupted", code="interrupted", message="interrupted", exit_code=130
+        )
     except BrokenPipeError:
         return 0
+    except (RecursionError, MemoryError) as exc:
+        # A reader that trusted its input's shape: the input is what is wrong (exit 4).
+        if _state["verbose"]:
+            traceback.print_exc()
+        what = "nested too deeply" if isinstance(exc, RecursionError) else "too large to read"
+        message = f"an input file is {what} ({type(exc).__name__})"
+        return _Failure(
+            f"error: {message}", code=error_code(exc), message=message, exit_code=EXIT_INPUT
+        )
     except Exception as exc:
         if _state["verbose"]:
             traceback.print_exc()
-        _err(
-            f"internal error: {type(exc).__name__}: {exc} "
-            "(a bug in anchor; rerun with --verbose and report it)"
+        message = f"{type(exc).__name__}: {exc}"
+        return _Failure(
+            f"internal error: {message} (a bug in anchor; rerun with --verbose and report it)",
+            code="internal-error",
+            message=message,
+            exit_code=EXIT_INTERNAL,
         )
-        return EXIT_INTERNAL
     if isinstance(result, int):
         return result
     return 0
