@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from anchor.cli._common import emit_json, note, stderr_is_tty
+from anchor.text import printable
 
 PROGRESS_MIN_BYTES = 32 << 20
 """Below this total the progress bar is not shown unless ``--progress`` asks for it."""
@@ -71,7 +72,20 @@ def collect_command(
         bool, typer.Option("--include-hidden", help="Include dot-files met in directories/globs.")
     ] = False,
     force: Annotated[
-        bool, typer.Option("--force", help="Replace an output directory holding another bundle.")
+        int,
+        typer.Option(
+            "--force",
+            count=True,
+            help="Replace an output directory holding another bundle; twice to replace a "
+            "published one (its anchor is discarded).",
+        ),
+    ] = 0,
+    discard_anchor: Annotated[
+        bool,
+        typer.Option(
+            "--discard-anchor",
+            help="Replace even a published bundle, discarding its anchor (= --force --force).",
+        ),
     ] = False,
     jobs: Annotated[
         int | None,
@@ -112,27 +126,32 @@ def collect_command(
             bundle = build_bundle(
                 the_plan, metadata=metadata, dual_hash=dual_hash, workers=jobs, progress=advance
             )
-        result = write_bundle(bundle, output, force=force)
+        result = write_bundle(
+            bundle, output, force=force > 0, discard_anchor=discard_anchor or force > 1
+        )
 
         if not quiet:
             for item_name, warning in bundle.warnings:
-                note(f"warning: {item_name}: {warning}")
+                note(f"warning: {printable(item_name)}: {printable(warning)}")
             note(
-                f"{result.status} {output}: {len(bundle.manifest.items)} items, "
+                f"{result.status} {printable(output)}: {len(bundle.manifest.items)} items, "
                 f"{sum(item.size for item in bundle.manifest.items)} bytes, root {bundle.root.hex()}"
             )
+            if result.discarded:
+                note(f"discarded the old bundle's anchor: {', '.join(result.discarded)}")
         if json_out:
-            emit_json(
-                {
-                    "output": result.path,
-                    "status": result.status,
-                    "items": len(bundle.manifest.items),
-                    "leaf_count": len(bundle.manifest.items),
-                    "root": bundle.root.hex(),
-                    "bytes": sum(item.size for item in bundle.manifest.items),
-                    "warnings": [{"name": n, "warning": w} for n, w in bundle.warnings],
-                }
-            )
+            summary: dict[str, object] = {
+                "output": result.path,
+                "status": result.status,
+                "items": len(bundle.manifest.items),
+                "leaf_count": len(bundle.manifest.items),
+                "root": bundle.root.hex(),
+                "bytes": sum(item.size for item in bundle.manifest.items),
+                "warnings": [{"name": n, "warning": w} for n, w in bundle.warnings],
+            }
+            if result.discarded:
+                summary["discarded"] = list(result.discarded)
+            emit_json(summary)
     raise typer.Exit(0)
 
 

@@ -12,6 +12,10 @@ Guarantees of :func:`write_bundle`:
 * a destination holding a *different* bundle is refused unless ``force``; with ``force``
   it is replaced by two renames (old aside, new in place, old removed), restoring the old
   one if the second rename fails, and never while `anchor publish` holds the bundle's lock;
+* a different bundle that has been published (any of :data:`PUBLISH_FILES` present, the
+  only record of its anchor on chain) is refused even with ``force`` unless
+  ``discard_anchor``; the refusal names the files that would be lost, and the result of a
+  replacement lists them in ``discarded``;
 * a non-empty destination that is not an evidence bundle is refused even with ``force``
   (``-o .`` must never delete a working tree); an empty directory is simply filled.
 """
@@ -37,6 +41,9 @@ _CREATE_FLAGS = (
     os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 )
 
+PUBLISH_FILES = ("anchor.json", "chain-facts.json", "record.cbor", "tx.cbor")
+"""Files `anchor publish` adds to a bundle (docs/bundle.md); their presence means anchored."""
+
 CREATED = "created"
 UNCHANGED = "unchanged"
 REPLACED = "replaced"
@@ -44,6 +51,10 @@ REPLACED = "replaced"
 
 class OutputConflictError(InputError):
     """The output directory holds something the bundle may not replace."""
+
+
+class AnchoredBundleError(OutputConflictError):
+    """The output directory holds a published bundle and discarding its anchor was not asked."""
 
 
 class OutputWriteError(InputError):
@@ -56,19 +67,24 @@ class WriteResult:
 
     path: str
     status: str
+    discarded: tuple[str, ...] = ()
 
 
-def write_bundle(bundle: Bundle, out_dir: str, *, force: bool = False) -> WriteResult:
+def write_bundle(
+    bundle: Bundle, out_dir: str, *, force: bool = False, discard_anchor: bool = False
+) -> WriteResult:
     """Place ``bundle`` at ``out_dir`` (see the module docstring for the guarantees)."""
     dest = os.path.abspath(out_dir)
     parent, base = os.path.split(dest)
     existing = _inspect_destination(bundle, dest, out_dir)
     if existing == UNCHANGED:
         return WriteResult(dest, UNCHANGED)
-    if existing == "different" and not force:
+    if existing == "different" and not (force or discard_anchor):
         raise OutputConflictError(
             f"{out_dir} already holds a different evidence bundle (use --force to replace it)"
         )
+    if existing == "different" and not discard_anchor:
+        _refuse_anchored(dest, out_dir)
     try:
         os.makedirs(parent, exist_ok=True)
         tmp = create_folder_beside(parent, f".{base}.tmp-")
@@ -78,8 +94,11 @@ def write_bundle(bundle: Bundle, out_dir: str, *, force: bool = False) -> WriteR
         _write_tree(bundle, tmp)
         if existing == "different":
             with _publish_lock(dest, out_dir):
+                discarded = anchor_files(dest)  # again: a publish may have finished meanwhile
+                if discarded and not discard_anchor:
+                    _refuse_anchored(dest, out_dir)
                 _swap(tmp, dest, parent, base)
-            return WriteResult(dest, REPLACED)
+            return WriteResult(dest, REPLACED, discarded)
         os.rename(tmp, dest)  # replaces an empty directory atomically
         return WriteResult(dest, CREATED)
     except OSError as exc:
@@ -87,6 +106,21 @@ def write_bundle(bundle: Bundle, out_dir: str, *, force: bool = False) -> WriteR
     finally:
         if os.path.isdir(tmp):
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def anchor_files(dest: str) -> tuple[str, ...]:
+    """The :data:`PUBLISH_FILES` present in the bundle folder ``dest`` (sorted)."""
+    return tuple(name for name in PUBLISH_FILES if os.path.lexists(os.path.join(dest, name)))
+
+
+def _refuse_anchored(dest: str, shown: str) -> None:
+    found = anchor_files(dest)
+    if found:
+        raise AnchoredBundleError(
+            f"{shown} holds a published bundle: replacing it would discard its anchor "
+            f"({', '.join(found)}) and the anchor in its proof files; "
+            "give --force twice or --discard-anchor to replace it anyway"
+        )
 
 
 def preflight(out_dir: str) -> None:

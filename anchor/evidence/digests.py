@@ -4,7 +4,10 @@
 BLAKE2b-256) of exactly the bytes read, the number of bytes read, and, when the job asks
 for it, those same bytes (so classification never reads a file a second time). A file
 whose size changes between ``open`` and end of file is an error, not a silently wrong
-digest. An optional ``finish`` callback turns each digest into the caller's result on the
+digest, and so is a file rewritten in place while it is read (same size, new bytes):
+the file's size, modification and change times (to the nanosecond) and inode are taken
+when it is opened and again after its last byte is read, and any difference fails the
+file (:class:`FileChangedError`, exit 4). An optional ``finish`` callback turns each digest into the caller's result on the
 worker thread, right after the file is hashed, so per-item Python work (classification,
 building the manifest item) overlaps the hashing of other files instead of running
 serially afterwards; the results come back in job order whatever the thread timing.
@@ -97,7 +100,33 @@ class _Cancelled(Exception):
 
 
 class FileChangedError(InputError):
-    """A file changed size while it was being read."""
+    """A file changed (size, contents, times or inode) while it was being read."""
+
+
+_Signature = tuple[int, int, int, int, int]
+"""What must stay the same while a file is read: size, mtime_ns, ctime_ns, inode, device."""
+
+
+def _signature(st: os.stat_result) -> _Signature:
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+
+def _changed(job: HashJob) -> FileChangedError:
+    return FileChangedError(f"{job.name} changed while it was being read")
+
+
+def _check_unchanged(fd: int, job: HashJob, before: _Signature, total: int) -> None:
+    """Raise :class:`FileChangedError` unless ``total`` bytes were read and the file (by
+    its descriptor, and by its path: not replaced meanwhile) still has the signature it
+    had when it was opened. A writer that keeps the size moves the times on."""
+    if total != before[0] or _signature(os.fstat(fd)) != before:
+        raise _changed(job)
+    try:
+        now = _signature(os.stat(job.path))
+    except OSError:
+        raise _changed(job) from None
+    if now != before:
+        raise _changed(job)
 
 
 class HashingCancelledError(RuntimeError):
@@ -292,6 +321,7 @@ class _Stream:
     blake: blake2.Hasher
     fd: int = -1
     size: int = 0
+    signature: _Signature = (0, 0, 0, 0, 0)  # at open (see _check_unchanged)
     total: int = 0  # bytes read and given to the SHA-256
     blaked: int = 0  # bytes given to the BLAKE2b
     ready: deque[tuple[memoryview, memoryview]] = field(default_factory=deque)  # (block, buffer)
@@ -501,7 +531,8 @@ class _Pipeline:
         try:
             if stream.fd < 0:
                 stream.fd = _open(job)
-                stream.size = _regular_size(stream.fd, job)
+                stream.signature = _regular_signature(stream.fd, job)
+                stream.size = stream.signature[0]
             n = _read_into(stream.fd, buffer)
             if 0 < n < len(buffer):  # most likely the end: make sure in this step
                 more = _read_into(stream.fd, buffer[n:])
@@ -571,11 +602,14 @@ class _Pipeline:
     def _finish(self, stream: _Stream) -> None:
         run = self._run
         job = run._jobs[stream.index]
-        os.close(stream.fd)
-        stream.fd = -1
-        if stream.total != stream.size:
-            run._fail(stream.index, FileChangedError(f"{job.name} changed while it was being read"))
+        try:
+            _check_unchanged(stream.fd, job, stream.signature, stream.total)
+        except (InputError, OSError) as exc:
+            run._fail(stream.index, _read_error(job, exc) if isinstance(exc, OSError) else exc)
             return
+        finally:
+            os.close(stream.fd)
+            stream.fd = -1
         digest = FileDigest(stream.total, stream.sha.digest(), stream.blake.digest(), None)
         try:
             run._results[stream.index] = run._finish(stream.index, digest)
@@ -677,18 +711,18 @@ def _open(job: HashJob) -> int:
         raise _read_error(job, exc) from exc
 
 
-def _regular_size(fd: int, job: HashJob) -> int:
+def _regular_signature(fd: int, job: HashJob) -> _Signature:
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
         raise UnreadableInputError(f"{job.name} is not a regular file")
-    return st.st_size
+    return _signature(st)
 
 
 def _probe(job: HashJob) -> None:
     """Raise what hashing ``job`` would raise on opening it (nothing is read)."""
     fd = _open(job)
     try:
-        _regular_size(fd, job)
+        _regular_signature(fd, job)
     except OSError as exc:
         raise _read_error(job, exc) from exc
     finally:
@@ -708,12 +742,11 @@ def _hash_one(
         return FileDigest(len(content), hashlib.sha256(content).digest(), digest, content)
     fd = _open(job)
     try:
-        size = _regular_size(fd, job)
+        before = _regular_signature(fd, job)
         sha = hashlib.sha256()
         blake = blake2.new() if dual else None
         total = _stream(fd, view, sha, blake, tick)
-        if total != size:
-            raise FileChangedError(f"{job.name} changed while it was being read")
+        _check_unchanged(fd, job, before, total)
     except OSError as exc:
         raise _read_error(job, exc) from exc
     finally:
@@ -726,7 +759,8 @@ def _read_whole(job: HashJob) -> bytes:
     opened is refused."""
     fd = _open(job)
     try:
-        size = _regular_size(fd, job)
+        before = _regular_signature(fd, job)
+        size = before[0]
         # Asking for one byte more than the size both fetches the file and proves it did
         # not grow.
         chunks: list[bytes] = []
@@ -738,8 +772,7 @@ def _read_whole(job: HashJob) -> bytes:
                 break
             chunks.append(piece)
             got += len(piece)
-        if got != size:
-            raise FileChangedError(f"{job.name} changed while it was being read")
+        _check_unchanged(fd, job, before, got)
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
     except OSError as exc:
         raise _read_error(job, exc) from exc

@@ -109,12 +109,30 @@ def test_different_bundle_is_refused_and_left_untouched(tmp_path: Path) -> None:
 def test_force_replaces_a_different_bundle(tmp_path: Path) -> None:
     out = tmp_path / "ev"
     write_bundle(_bundle(b"a", b"b", b"c"), str(out))
-    (out / "anchor.json").write_bytes(b"{}")
     new = _bundle(b"x")
     result = write_bundle(new, str(out), force=True)
-    assert result.status == REPLACED
+    assert (result.status, result.discarded) == (REPLACED, ())
     assert _snapshot(out) == dict(new.files())
     assert _siblings(out) == []
+
+
+def test_a_published_bundle_is_replaced_only_when_its_anchor_may_be_discarded(
+    tmp_path: Path,
+) -> None:
+    from anchor.evidence.bundle import AnchoredBundleError
+
+    out = tmp_path / "ev"
+    write_bundle(_bundle(b"a", b"b", b"c"), str(out))
+    (out / "anchor.json").write_bytes(b"{}")
+    (out / "tx.cbor").write_bytes(b"\x80")
+    before = _snapshot(out)
+    new = _bundle(b"x")
+    with pytest.raises(AnchoredBundleError, match=r"discard its anchor \(anchor.json, tx.cbor\)"):
+        write_bundle(new, str(out), force=True)
+    assert _snapshot(out) == before
+    result = write_bundle(new, str(out), force=True, discard_anchor=True)
+    assert (result.status, result.discarded) == (REPLACED, ("anchor.json", "tx.cbor"))
+    assert _snapshot(out) == dict(new.files())
 
 
 def test_non_bundle_directory_is_refused_even_with_force(tmp_path: Path) -> None:
