@@ -3,8 +3,12 @@
 Guarantees of :func:`expand_inputs`:
 
 * every returned file is a regular file (or a symlink to one) that existed at expansion
-  time; its ``name`` is its path relative to ``root``, computed lexically (symlinks are
-  not resolved), with ``/`` separators and Unicode NFC normalisation;
+  time; its ``path`` is the file the operating system opens for the argument, and its
+  ``name`` is that path relative to ``root``, with ``/`` separators and Unicode NFC
+  normalisation. Symlinks are not resolved, except where a ``..`` follows them: the OS
+  takes ``link/..`` as the parent of the link's target, so the part up to the last ``..``
+  is resolved as the OS does (never as text, which would name, and read, another file);
+  such a path is named by its real place under the root (the root resolved alike);
 * the result is sorted by the UTF-8 bytes of the name and holds each name once;
 * directories are walked recursively; symlinks to files are followed, symlinks to
   directories met during a walk are not entered (an explicitly named one is);
@@ -70,7 +74,7 @@ def expand_inputs(
     exclude: Iterable[str] = (),
 ) -> list[InputFile]:
     """Expand ``args`` to the sorted, de-duplicated list of files to collect."""
-    abs_root = os.path.abspath(root)
+    abs_root = os_path(root)
     if not os.path.isdir(abs_root):
         raise MissingInputError(f"root {root} is not a directory")
     walker = _Walker(abs_root, include_hidden, [os.path.abspath(p) for p in exclude])
@@ -93,6 +97,12 @@ class _Walker:
         # (parent, base) of each excluded directory, for the per-directory check in walks.
         self.exclude_parts = [os.path.split(ex) for ex in exclude]
         self.files: dict[str, InputFile] = {}
+        self._real: str | None = None
+
+    def _real_root(self) -> str:
+        if self._real is None:
+            self._real = os.path.realpath(self.abs_root)
+        return self._real
 
     def add_arg(self, arg: str) -> None:
         if not os.path.lexists(arg) and _GLOB_MAGIC.intersection(arg):
@@ -110,7 +120,7 @@ class _Walker:
         self._add_path(arg, explicit=True)
 
     def _add_path(self, path: str, *, explicit: bool) -> None:
-        abs_path = os.path.abspath(path)
+        abs_path = os_path(path)
         if self._excluded(abs_path):
             if explicit:
                 raise InputError(f"{path} is inside the output directory")
@@ -214,11 +224,34 @@ class _Walker:
     def _relative(self, abs_path: str, shown: str) -> str:
         """``abs_path`` relative to the root, '/'-separated; an error outside the root."""
         rel = os.path.relpath(abs_path, self.abs_root)
-        if rel == os.curdir or rel == os.pardir or rel.startswith(os.pardir + os.sep):
+        if _outside(rel):  # the real place of a path resolved through its '..' may be inside
+            rel = os.path.relpath(abs_path, self._real_root())
+        if rel == os.curdir or _outside(rel):
             raise OutsideRootError(
                 f"{shown} is outside the root {self.abs_root} (set --root to a common parent)"
             )
         return "/".join(rel.split(os.sep))
+
+
+def os_path(path: str) -> str:
+    """The absolute path of the file the OS opens for ``path``.
+
+    Like :func:`os.path.abspath`, except for ``..``: the kernel takes ``a/link/..`` as the
+    parent of the link's *target*, while ``abspath`` drops ``link/..`` as text. So the part
+    up to the last ``..`` is resolved (:func:`os.path.realpath`) and the rest, which holds
+    no ``..``, is appended as it is (its symlinks stay unresolved, as everywhere else).
+    """
+    text = path.replace(os.altsep, os.sep) if os.altsep else path
+    parts = text.split(os.sep)
+    if os.pardir not in parts:
+        return os.path.abspath(path)
+    last = len(parts) - 1 - parts[::-1].index(os.pardir)
+    head = os.sep.join(parts[: last + 1]) or os.sep
+    return os.path.normpath(os.path.join(os.path.realpath(head), *parts[last + 1 :]))
+
+
+def _outside(rel: str) -> bool:
+    return rel == os.pardir or rel.startswith(os.pardir + os.sep)
 
 
 def _entry_name(entry: os.DirEntry[str]) -> str:

@@ -93,3 +93,33 @@ def test_same_size_overwrite_during_hashing_fails_the_file(tmp_path: Path, dual:
     assert os.path.getsize(path) == size
     assert info.value.exit_code == EXIT_INPUT
     assert info.value.diagnostics() == "big.img changed while it was being read"
+
+
+# -- 7. a path whose '..' follows a symlink --------------------------------------------
+
+
+@pytest.fixture
+def up_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """names/sub/up -> .. (so names/sub/up/.. is the folder above names), a decoy at
+    names/sub/outside.txt (what the text names/sub/up/../outside.txt normalises to)."""
+    monkeypatch.chdir(tmp_path)
+    write_files(tmp_path, {"outside.txt": b"the file the OS opens\n"})
+    write_files(tmp_path / "names", {"sub/outside.txt": b"decoy\n", "real.txt": b"real\n"})
+    os.symlink("..", tmp_path / "names" / "sub" / "up")
+    return tmp_path
+
+
+def test_dotdot_after_a_symlink_outside_the_root_is_refused(run_cli: Run, up_tree: Path) -> None:
+    r = run_cli(["collect", "names/sub/up/../outside.txt", "--root", "names", "-o", "ev"])
+    assert one_error_line(r) == (
+        f"error: names/sub/up/../outside.txt is outside the root {up_tree / 'names'} "
+        "(set --root to a common parent)"
+    )
+    assert not (up_tree / "ev").exists()
+
+
+def test_dotdot_after_a_symlink_is_named_by_its_real_place(run_cli: Run, up_tree: Path) -> None:
+    r = run_cli(["collect", "names/sub/up/../names/real.txt", "--root", "names", "-o", "ev"])
+    assert r.exit_code == 0, r.stderr
+    [item] = json.loads((up_tree / "ev" / "manifest.json").read_bytes())["items"]
+    assert (item["name"], item["size"]) == ("real.txt", 5)
