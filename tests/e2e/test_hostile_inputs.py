@@ -123,3 +123,161 @@ def test_dotdot_after_a_symlink_is_named_by_its_real_place(run_cli: Run, up_tree
     assert r.exit_code == 0, r.stderr
     [item] = json.loads((up_tree / "ev" / "manifest.json").read_bytes())["items"]
     assert (item["name"], item["size"]) == ("real.txt", 5)
+
+
+# -- 9. a secret passed as a flag value is never echoed --------------------------------
+
+SECRET_LINE = (
+    "the value given is not a file path "
+    "(it looks like a secret: pass the file or the environment variable)"
+)
+
+
+@pytest.fixture(scope="module")
+def key_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from anchor.chain.keys import PaymentKey, create_key_set
+
+    out = tmp_path_factory.mktemp("keys") / "keys"
+    create_key_set(out, seed=bytes(range(32)), payment=PaymentKey.from_seed(bytes(32)))
+    return out
+
+
+def _secret_values(key_dir: Path) -> dict[str, str]:
+    skey = (key_dir / "payment.skey").read_text()
+    return {
+        "seed-string": (key_dir / "identity.seed").read_text().strip(),
+        "seed-upper": (key_dir / "identity.seed").read_text().strip().upper(),
+        "envelope": skey,
+        "cbor-hex": json.loads(skey)["cborHex"],
+        "hex-64": bytes(range(32)).hex(),
+        "bech32-sk": "ed25519_sk1" + "q" * 52,
+    }
+
+
+@pytest.mark.parametrize("verbose", [[], ["-v"]], ids=["plain", "verbose"])
+@pytest.mark.parametrize("flag", ["--identity-seed", "--payment-key"])
+@pytest.mark.parametrize(
+    "kind", ["seed-string", "seed-upper", "envelope", "cbor-hex", "hex-64", "bech32-sk"]
+)
+def test_a_secret_as_a_flag_value_is_never_echoed(
+    run_cli: Run, key_dir: Path, verbose: list[str], flag: str, kind: str
+) -> None:
+    value = _secret_values(key_dir)[kind]
+    r = run_cli([*verbose, "keys", "show", flag, value, "--network", "devnet"])
+    assert r.exit_code == 4
+    assert r.stdout == ""
+    assert r.stderr.splitlines()[-1] == f"error: {flag}: {SECRET_LINE}"
+    core = value.strip()[-50:]  # the seed string's data, the key's hex, the bech32 data
+    assert core.lower() not in r.stderr.lower()
+
+
+def test_a_secret_as_key_dir_or_publish_flag_is_never_echoed(run_cli: Run, key_dir: Path) -> None:
+    seed = (key_dir / "identity.seed").read_text().strip()
+    r = run_cli(["keys", "show", seed, "--network", "devnet"])
+    assert one_error_line(r) == f"error: KEY_DIR: {SECRET_LINE}"
+    bundle = Path(__file__).parent  # any folder; the keys are read before the bundle is used
+    r = run_cli(["publish", str(bundle), "--identity-seed", seed, "--network", "devnet"])
+    assert seed not in r.stderr and r.exit_code == 4
+
+
+def test_a_path_that_is_no_secret_is_still_named(run_cli: Run, tmp_path: Path) -> None:
+    r = run_cli(["keys", "show", "--identity-seed", tmp_path / "nope.seed", "--network", "devnet"])
+    assert one_error_line(r) == (
+        f"error: cannot read identity seed {tmp_path / 'nope.seed'}: No such file or directory"
+    )
+
+
+# -- 12. deeply nested JSON in a payment key file --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("depth", "line"),
+    [
+        (
+            200_000,
+            "error: payment signing key {path} is larger than 65536 bytes: not a key file",
+        ),
+        (
+            20_000,
+            "error: {path}: not a cardano-cli text envelope (JSON nested too deeply or too large)",
+        ),
+    ],
+)
+def test_deep_json_in_a_payment_key_is_one_line_exit_4(
+    run_cli: Run, tmp_path: Path, depth: int, line: str
+) -> None:
+    path = tmp_path / "deep.skey"
+    path.write_text("[" * depth + "]" * depth)
+    r = run_cli(["keys", "show", "--payment-key", path, "--network", "devnet"])
+    assert one_error_line(r) == line.format(path=path)
+
+
+# -- 14. --json gives an error object on stdout for every failure ----------------------
+
+
+def _error_doc(r: CliResult) -> dict[str, object]:
+    [line] = r.stdout.splitlines()
+    doc = json.loads(line)
+    assert list(doc) == ["error"]
+    error: dict[str, object] = doc["error"]
+    assert list(error) == ["code", "message", "exitCode"]
+    assert str(error["message"]) in r.stderr.splitlines()[-1]
+    return error
+
+
+def test_json_error_on_input_errors(run_cli: Run, tmp_path: Path) -> None:
+    r = run_cli(["collect", tmp_path / "absent", "-o", tmp_path / "ev", "--json"])
+    assert r.exit_code == 4
+    assert _error_doc(r) == {
+        "code": "missing-input-error",
+        "message": f"no such file or directory: {tmp_path / 'absent'}",
+        "exitCode": 4,
+    }
+    r = run_cli(["keys", "show", "--json"])
+    assert _error_doc(r)["exitCode"] == 4
+    r = run_cli(["merkle", "root", "--json", "--bogus"])
+    assert r.exit_code == 4
+    assert _error_doc(r) == {
+        "code": "usage-error",
+        "message": "No such option '--bogus'.",
+        "exitCode": 4,
+    }
+
+
+def test_json_error_on_a_standard_code(run_cli: Run, tmp_path: Path) -> None:
+    seed = tmp_path / "bad.seed"
+    seed.write_text("l309-seed-1qqqqqqqqqqqqqqqqqqqqqq\n")
+    r = run_cli(["keys", "show", "--identity-seed", seed, "--network", "devnet", "--json"])
+    assert (r.exit_code, _error_doc(r)["code"]) == (4, "SEED_STRING_BAD_CHECKSUM")
+
+
+def test_json_error_on_an_environment_failure(run_cli: Run) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        r = run_cli(["devnet", "--port", port, "--json"])
+    assert r.exit_code == 5
+    assert _error_doc(r) == {
+        "code": "environment-failure",
+        "message": f"cannot listen on 127.0.0.1:{port}: Address already in use",
+        "exitCode": 5,
+    }
+
+
+def test_json_error_on_an_internal_error(run_cli: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    import anchor.chain.keys
+
+    def broken(*_args: object) -> None:
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(anchor.chain.keys, "configured_key_set", broken)
+    r = run_cli(["keys", "show", "--network", "devnet", "--json"])
+    assert r.exit_code == 70
+    assert _error_doc(r) == {
+        "code": "internal-error",
+        "message": "ZeroDivisionError: boom",
+        "exitCode": 70,
+    }
