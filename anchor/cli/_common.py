@@ -15,6 +15,7 @@ import click
 
 from anchor.errors import InputError
 from anchor.fsutil import replace_atomically
+from anchor.text import printable
 
 
 def read_input_bytes(name: str, *, hex_text: bool = False) -> bytes:
@@ -87,14 +88,23 @@ def emit_json(obj: Any, *, pretty: bool = False) -> None:
     click.echo(text)
 
 
+def _safe(text: str) -> str:
+    """``text`` with control characters escaped on each of its lines (the line breaks
+    kept: callers that print several lines at once pass them joined by ``\n``). Names
+    that may hold a newline are escaped where they are put into a line."""
+    if text.isprintable():
+        return text
+    return "\n".join(printable(part) for part in text.split("\n"))
+
+
 def out(line: str = "") -> None:
-    """Write a result line to stdout."""
-    click.echo(line)
+    """Write a result line to stdout (control characters escaped, see :func:`_safe`)."""
+    click.echo(_safe(line))
 
 
 def note(line: str) -> None:
-    """Write a diagnostic line to stderr."""
-    click.echo(line, err=True)
+    """Write a diagnostic line to stderr (control characters escaped, see :func:`_safe`)."""
+    click.echo(_safe(line), err=True)
 
 
 def stderr_is_tty() -> bool:

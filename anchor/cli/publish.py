@@ -27,6 +27,7 @@ import typer
 
 from anchor.chain.network import NETWORK_ENV, NETWORK_NAMES
 from anchor.cli._common import emit_json, note, out, parse_hex_arg, stderr_is_tty
+from anchor.text import printable
 
 if TYPE_CHECKING:
     from anchor.publish.pipeline import DryRunOutcome, Event, PublishOutcome
@@ -49,16 +50,16 @@ class _Display:
         if isinstance(event, Note):
             if not self.quiet:
                 self.close()
-                note(f"note: {event.message}")
+                note(f"note: {printable(event.message)}")
             return
         if not self.enabled:
             return
         if isinstance(event, Stage):
             self.close()
-            note(event.message)
+            note(printable(event.message))
             return
         if event.note:
-            note(event.note)
+            note(printable(event.note))
         if self.rich_bar:
             self._bar(event.depth, event.target, event.elapsed, event.timeout)
         elif self._last != (event.depth, event.target):
@@ -144,7 +145,7 @@ def _print_dry_run(result: DryRunOutcome, network: str) -> None:
 def _print_receipt(result: PublishOutcome, bundle: Path) -> None:
     r = result.receipt
     verb = "completed the interrupted anchor of" if result.resumed else "anchored"
-    out(f"{verb} {bundle} on {r['network']}")
+    out(f"{verb} {printable(str(bundle))} on {r['network']}")
     out(f"tx          {r['tx_hash']}")
     out(
         f"block       {r['block_height']} ({r['block_hash']}), slot {r.get('slot')}, time {r['block_time']}"

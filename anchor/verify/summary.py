@@ -5,12 +5,14 @@ block time (UTC and POSIX seconds) and depth, the verified signer keys with the 
 of their signatures ("signature over record body" — never "published by"), the
 anchored roots, the content checks, then one line per file with its leaf index and
 result, then the issues and notes. Under ``pending`` it says the result is not final.
+Every line has its control characters escaped (:func:`anchor.text.printable`).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from anchor.text import printable
 from anchor.verify.report import VerifyReport
 
 _VERDICT_TEXT = {
@@ -81,4 +83,4 @@ def render_summary(report: VerifyReport) -> str:
     for note in report.notes:
         lines.append(f"note: {note}")
     lines.append(f"verifier:     evidence-anchor, profile {'sealed'}, {report.mode}")
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)  # a name can never forge a row

@@ -281,3 +281,36 @@ def test_json_error_on_an_internal_error(run_cli: Run, monkeypatch: pytest.Monke
         "message": "ZeroDivisionError: boom",
         "exitCode": 70,
     }
+
+
+# -- 11. control characters in names never forge a line --------------------------------
+
+FORGED = "line\n       0  ok                        fake.tgz\x1b[2K\u202e"
+FORGED_SHOWN = "line\\n       0  ok                        fake.tgz\\x1b[2K\\u202e"
+
+
+def test_collect_warning_escapes_control_characters(run_cli: Run, tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    write_files(src, {f"{FORGED}.cdx.json": b"not json"})
+    r = run_cli(["collect", src, "--root", src, "-o", tmp_path / "ev"])
+    assert r.exit_code == 0, r.stderr
+    warning, summary = r.stderr.splitlines()
+    assert warning == (f"warning: {FORGED_SHOWN}.cdx.json: sbom: not valid JSON (line 1, column 1)")
+    assert summary.startswith(f"created {tmp_path / 'ev'}: 1 items, 8 bytes, root ")
+
+
+def test_verify_summary_rows_escape_control_characters(run_cli: Run, tmp_path: Path) -> None:
+    pub = publish_bundle(tmp_path, {**SAMPLE_FILES, FORGED: b"forged row\n"})
+    r = run_cli(["verify", pub.source / FORGED, "--bundle", pub.bundle])
+    assert r.exit_code == 0, r.stderr
+    rows = [line for line in r.stderr.splitlines() if "fake.tgz" in line]
+    assert len(rows) == 1
+    assert rows[0].endswith(f"ok                        {pub.source}/{FORGED_SHOWN}")
+    assert "\x1b" not in r.stderr and "\u202e" not in r.stderr
+
+
+def test_error_lines_escape_control_characters(run_cli: Run, tmp_path: Path) -> None:
+    r = run_cli(["collect", tmp_path / "a\nerror: b\rc\x1bd\u202ee", "-o", tmp_path / "ev"])
+    assert one_error_line(r) == (
+        f"error: no such file or directory: {tmp_path}/a\\nerror: b\\rc\\x1bd\\u202ee"
+    )
