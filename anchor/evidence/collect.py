@@ -24,15 +24,14 @@ from dataclasses import dataclass
 
 from anchor.evidence.classify import classify, wants_content
 from anchor.evidence.digests import FileDigest, HashJob, ProgressCallback, start_hashing
-from anchor.evidence.inputs import InputFile, expand_inputs
+from anchor.evidence.inputs import InputFile, NameCollisionError, expand_inputs
 from anchor.evidence.manifest import Item, Manifest
 from anchor.evidence.metadata import Metadata
+from anchor.evidence.proofnames import proof_path
 from anchor.merkle.tree import MerkleTree
 
 MANIFEST_FILE = "manifest.json"
 LEAVES_FILE = "leaves.cbor"
-PROOFS_DIR = "proofs"
-PROOF_SUFFIX = ".proof.json"
 
 
 @dataclass(frozen=True)
@@ -86,11 +85,6 @@ class Bundle:
         yield from self.proof_files()
 
 
-def proof_path(name: str) -> str:
-    """Relative path of an item's proof file inside the bundle: ``proofs/<name>.proof.json``."""
-    return f"{PROOFS_DIR}/{name}{PROOF_SUFFIX}"
-
-
 def plan(
     paths: Sequence[str],
     *,
@@ -100,7 +94,21 @@ def plan(
 ) -> Plan:
     """Expand ``paths`` (see :func:`anchor.evidence.inputs.expand_inputs`) into a plan."""
     files = expand_inputs(paths, root, include_hidden=include_hidden, exclude=exclude)
+    _check_proof_paths(files)
     return Plan(tuple(files), sum(f.size for f in files))
+
+
+def _check_proof_paths(files: Sequence[InputFile]) -> None:
+    """Two items whose proof files would be one file (an item named like the hash that
+    names another's proof file) are refused before any hashing."""
+    seen: dict[str, str] = {}
+    for f in files:
+        path = proof_path(f.name).casefold()
+        other = seen.setdefault(path, f.name)
+        if other != f.name:
+            raise NameCollisionError(
+                f"items {other} and {f.name} would have the same proof file {proof_path(f.name)}"
+            )
 
 
 def build_bundle(

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from anchor.errors import InputError
+from anchor.evidence.proofnames import proof_file_name
 from anchor.merkle.leaves import LeavesList
 from anchor.merkle.prooffile import ProofFile, ProofFileError
 from anchor.merkle.tree import MerkleTree, verify_inclusion
@@ -68,14 +69,15 @@ class ProofIndex:
     _proofs_root: Path | None = None
 
     def proof_path(self, name: str) -> Path | None:
-        """``proofs/<name>.proof.json`` when it exists inside the bundle's ``proofs/``.
+        """``proofs/<name>.proof.json`` (hash-named when too long, see
+        :mod:`anchor.evidence.proofnames`) when it exists inside the bundle's ``proofs/``.
 
         Names come from the untrusted manifest and from the command line; one that is
         absolute or climbs out of ``proofs/`` (``..``, a symlink) finds nothing.
         """
         if self.proofs_dir is None:
             return None
-        candidate = self.proofs_dir / (name + PROOF_SUFFIX)
+        candidate = self.proofs_dir / proof_file_name(name)  # hash-named when too long
         try:
             if self._proofs_root is None:
                 self._proofs_root = self.proofs_dir.resolve()

@@ -6,6 +6,7 @@ the code before the fix (see the closing note of issue 15 for the table).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import warnings
@@ -313,4 +314,50 @@ def test_error_lines_escape_control_characters(run_cli: Run, tmp_path: Path) -> 
     r = run_cli(["collect", tmp_path / "a\nerror: b\rc\x1bd\u202ee", "-o", tmp_path / "ev"])
     assert one_error_line(r) == (
         f"error: no such file or directory: {tmp_path}/a\\nerror: b\\rc\\x1bd\\u202ee"
+    )
+
+
+# -- 13. names of 245-255 bytes ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("length", [244, 245, 250, 255])
+def test_long_names_are_collected_and_their_proofs_found(
+    run_cli: Run, tmp_path: Path, length: int
+) -> None:
+    from anchor.evidence.proofnames import proof_path
+
+    name = "dist/" + "n" * (length - 4) + ".tgz"
+    assert len(name.rpartition("/")[2].encode()) == length
+    pub = publish_bundle(tmp_path, {**SAMPLE_FILES, name: b"long name\n"})
+    proof = pub.bundle / proof_path(name)
+    assert proof.is_file()
+    assert len(proof.name.encode()) <= 255
+    hashed = length + len(".proof.json") > 255
+    assert (proof.name == name[5:] + ".proof.json") is not hashed
+    (pub.bundle / "leaves.cbor").unlink()  # the proof must come from proofs/, by digest
+    r = run_cli(["verify", pub.source / name, "--bundle", pub.bundle, "--json"])
+    assert r.exit_code == 0, r.stderr
+    [row] = json.loads(r.stdout)["files"]
+    assert (row["inclusion_ok"], row["leaf_index"]) == (True, pub.names.index(name))
+
+
+def test_long_name_collect_cli(run_cli: Run, tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    write_files(src, {"é" * 122 + ".tgz": b"two-byte letters: 248 bytes\n"})
+    r = run_cli(["collect", src, "--root", src, "-o", tmp_path / "ev", "--json"])
+    assert r.exit_code == 0, r.stderr
+    [proof] = (tmp_path / "ev" / "proofs").iterdir()
+    assert proof.name == hashlib.sha256(("é" * 122 + ".tgz").encode()).hexdigest() + ".proof.json"
+
+
+def test_an_item_named_like_another_items_hashed_proof_is_refused(
+    run_cli: Run, tmp_path: Path
+) -> None:
+    long = "n" * 250
+    short = hashlib.sha256(long.encode()).hexdigest()
+    src = tmp_path / "src"
+    write_files(src, {long: b"a", short: b"b"})
+    r = run_cli(["collect", src, "--root", src, "-o", tmp_path / "ev"])
+    assert one_error_line(r) == (
+        f"error: items {short} and {long} would have the same proof file proofs/{short}.proof.json"
     )
