@@ -18,7 +18,6 @@ stderr (with the progress display) while the provider's retries run.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -33,16 +32,27 @@ if TYPE_CHECKING:
     from anchor.publish.pipeline import DryRunOutcome, Event, PublishOutcome
 
 
-class _Display:
-    """Stages as lines and confirmations as a bar (rich on a terminal, plain lines otherwise)."""
+PLAIN_REPEAT = 30.0
+"""Off a terminal, an unchanged confirmation status is printed again at most this often (s)."""
 
-    def __init__(self, *, enabled: bool, rich_bar: bool, quiet: bool) -> None:
+
+class _Display:
+    """Stages and notes as lines; the confirmation wait as one status line.
+
+    On a terminal the status line is rewritten in place (``\r``); elsewhere (CI logs) it
+    is printed when its state (depth, provider error) changes, or every
+    :data:`PLAIN_REPEAT` seconds of waiting, so a provider that is down for a minute
+    gives a handful of lines, not one per poll.
+    """
+
+    def __init__(self, *, enabled: bool, tty: bool, quiet: bool) -> None:
         self.enabled = enabled
         self.quiet = quiet
-        self.rich_bar = rich_bar
-        self._progress: Any = None
-        self._task: Any = None
-        self._last: tuple[int, int] | None = None
+        self.tty = tty
+        self._open = False  # a terminal status line is shown and not ended
+        self._width = 0
+        self._last: tuple[int, int, str | None] | None = None
+        self._last_at = 0.0
 
     def __call__(self, event: Event) -> None:
         from anchor.publish.pipeline import Note, Stage
@@ -58,37 +68,27 @@ class _Display:
             self.close()
             note(printable(event.message))
             return
+        where = "not in a block yet" if event.depth == 0 else f"block {event.block_height}"
+        text = f"confirmations {event.depth}/{event.target} ({where}, {event.elapsed:.0f} s)"
         if event.note:
-            note(printable(event.note))
-        if self.rich_bar:
-            self._bar(event.depth, event.target, event.elapsed, event.timeout)
-        elif self._last != (event.depth, event.target):
-            self._last = (event.depth, event.target)
-            where = "not in a block yet" if event.depth == 0 else f"block {event.block_height}"
-            note(f"confirmations {event.depth}/{event.target} ({where}, {event.elapsed:.0f} s)")
-
-    def _bar(self, depth: int, target: int, elapsed: float, timeout: float) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-        if self._progress is None:
-            self._progress = Progress(
-                TextColumn("confirmations"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[left]}"),
-                console=Console(file=sys.stderr),
-                transient=False,
-            )
-            self._progress.start()
-            self._task = self._progress.add_task("wait", total=target, left="")
-        left = f"{max(0.0, timeout - elapsed):.0f} s left"
-        self._progress.update(self._task, completed=min(depth, target), total=target, left=left)
+            text += f"; {event.note}"
+            if event.retry_in is not None:
+                text += f" (next try in {event.retry_in:.1f} s)"
+        if self.tty:
+            shown = printable(text)
+            pad = " " * max(0, self._width - len(shown))  # blank out a longer previous text
+            click.echo(f"\r{shown}{pad}", err=True, nl=False)
+            self._open, self._width = True, len(shown)
+            return
+        state = (event.depth, event.target, event.note)
+        if state != self._last or event.elapsed - self._last_at >= PLAIN_REPEAT:
+            self._last, self._last_at = state, event.elapsed
+            note(printable(text))
 
     def close(self) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
+        if self._open:
+            click.echo("", err=True)
+            self._open, self._width = False, 0
 
 
 def _check_bundle(bundle: Path) -> None:
@@ -294,9 +294,7 @@ def publish(
     client = HttpxClient()
     reader = BlockfrostReader(url, client=client, project_id=project_id)
     display = _Display(
-        enabled=not quiet and (progress or stderr_is_tty()),
-        rich_bar=stderr_is_tty(),
-        quiet=quiet,
+        enabled=not quiet and (progress or stderr_is_tty()), tty=stderr_is_tty(), quiet=quiet
     )
     try:
         result = publish_bundle(

@@ -4,7 +4,10 @@
 submitted through) for the transaction's block and the tip height, reporting each
 observation to an ``on_progress`` callback, until the depth reaches the target or
 the timeout expires (:class:`ConfirmationTimeout`, exit 5, with what was seen so the
-user can resume). A provider hiccup while polling is tolerated until the timeout; a
+user can resume). A provider hiccup while polling is tolerated until the timeout, with
+exponential backoff: after ``n`` failed polls in a row the next one waits
+``poll_interval * 2**n`` seconds, at most :data:`BACKOFF_CAP` (:func:`poll_delay`), so a
+provider that is down is not asked every 0.2 s; the first good answer resets it. A
 block that disappears (rollback) simply sets the depth back to zero.
 
 When the target is reached every reader is asked once for its view of the block
@@ -22,6 +25,23 @@ from datetime import UTC, datetime
 
 from anchor.chain.readers import BlockFacts, ChainReader, ReaderError
 from anchor.errors import EnvironmentFailure
+
+BACKOFF_CAP = 30.0
+"""Longest wait between two polls while the provider keeps failing, in seconds."""
+
+
+def poll_delay(poll_interval: float, failures: int, *, cap: float = BACKOFF_CAP) -> float:
+    """Seconds to wait before the next poll after ``failures`` failed polls in a row.
+
+    ``poll_interval`` while the provider answers; then doubling per failure
+    (``poll_interval * 2**failures``), never more than ``max(cap, poll_interval)``.
+    """
+    longest = max(cap, poll_interval)
+    if failures <= 0:
+        return poll_interval
+    if failures >= 64:  # 2**64 times any interval is past every cap
+        return longest
+    return min(longest, poll_interval * 2.0**failures)
 
 
 class ConfirmationTimeout(EnvironmentFailure):
@@ -44,6 +64,7 @@ class WaitProgress:
     timeout: float
     block_height: int | None
     note: str | None = None
+    retry_in: float | None = None  # seconds to the next poll after a provider error
 
 
 @dataclass(frozen=True)
@@ -127,6 +148,7 @@ def wait_for_confirmations(
     primary = readers[0]
     started = clock()
     depth, last_error, height = 0, None, None
+    failures = 0
     while True:
         elapsed = clock() - started
         note = None
@@ -151,12 +173,20 @@ def wait_for_confirmations(
                         providers=tuple(facts),
                     )
             last_error = None
+            failures = 0
         except ReaderError as exc:
             last_error = exc.message
+            failures += 1
             note = f"provider error, retrying: {exc.message}"
+        last_poll = elapsed + poll_interval > timeout
+        # Backing off never skips the deadline: the last wait ends at it, for one last poll.
+        delay = min(poll_delay(poll_interval, failures), max(0.0, timeout - elapsed))
         if on_progress is not None:
-            on_progress(WaitProgress(tx_hash, depth, target, elapsed, timeout, height, note))
-        if elapsed + poll_interval > timeout:
+            retry_in = delay if note is not None and not last_poll else None
+            on_progress(
+                WaitProgress(tx_hash, depth, target, elapsed, timeout, height, note, retry_in)
+            )
+        if last_poll:
             seen = "not yet in a block" if depth == 0 else f"{depth} of {target} confirmations"
             tail = f"; last provider error: {last_error}" if last_error else ""
             raise ConfirmationTimeout(
@@ -164,4 +194,4 @@ def wait_for_confirmations(
                 depth=depth,
                 target=target,
             )
-        sleep(poll_interval)
+        sleep(delay)

@@ -361,3 +361,111 @@ def test_an_item_named_like_another_items_hashed_proof_is_refused(
     assert one_error_line(r) == (
         f"error: items {short} and {long} would have the same proof file proofs/{short}.proof.json"
     )
+
+
+def test_deep_json_read_by_publish_is_one_line_exit_4(run_cli: Run, tmp_path: Path) -> None:
+    from anchor.chain.keys import create_key_set
+
+    src = tmp_path / "src"
+    write_files(src, {"a.txt": b"a\n"})
+    bundle = tmp_path / "ev"
+    assert run_cli(["collect", src, "--root", src, "-o", bundle, "-q"]).exit_code == 0
+    keys = create_key_set(tmp_path / "keys")
+    (bundle / "manifest.json").write_text("[" * 200_000 + "]" * 200_000)
+    r = run_cli(
+        [
+            "publish", bundle, "--network", "devnet", "--provider-url", "http://127.0.0.1:9/api/v0",
+            "--identity-seed", keys.identity_seed_path, "--payment-key", keys.payment_skey_path,
+        ]
+    )  # fmt: skip
+    assert one_error_line(r) == "error: an input file is nested too deeply (RecursionError)"
+
+
+def test_memory_error_is_one_line_exit_4(run_cli: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    import anchor.chain.keys
+
+    def exhausted(*_args: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(anchor.chain.keys, "configured_key_set", exhausted)
+    r = run_cli(["keys", "show", "--network", "devnet"])
+    assert one_error_line(r) == "error: an input file is too large to read (MemoryError)"
+
+
+# -- 16. waiting for confirmations while the provider is down ----------------------------
+
+
+def test_backoff_schedule_is_exponential_with_a_cap() -> None:
+    from anchor.publish.confirm import BACKOFF_CAP, poll_delay
+
+    assert BACKOFF_CAP == 30.0
+    assert [poll_delay(0.2, n) for n in range(10)] == [
+        0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 30.0, 30.0,
+    ]  # fmt: skip
+    assert [poll_delay(5.0, n) for n in range(5)] == [5.0, 10.0, 20.0, 30.0, 30.0]
+    assert poll_delay(60.0, 3) == 60.0  # never shorter than the interval itself
+    assert poll_delay(0.2, 10_000) == 30.0
+
+
+def test_a_stopped_devnet_is_polled_with_backoff_and_one_line_per_state(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from anchor.chain.readers import BlockfrostReader, HttpxClient
+    from anchor.cli.publish import _Display
+    from anchor.devnet.server import start_devnet
+    from anchor.publish.confirm import ConfirmationTimeout, wait_for_confirmations
+
+    with start_devnet(port=0) as net:
+        url = net.url
+    now = [0.0]
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(round(seconds, 6))
+        now[0] += seconds
+
+    display = _Display(enabled=True, tty=False, quiet=False)
+    client = HttpxClient(timeout=5.0)
+    try:
+        with pytest.raises(ConfirmationTimeout) as info:
+            wait_for_confirmations(
+                [BlockfrostReader(url, client=client)],
+                "ab" * 32,
+                target=1,
+                timeout=60.0,
+                poll_interval=0.2,  # the devnet's
+                on_progress=display,
+                clock=lambda: now[0],
+                sleep=sleep,
+            )
+    finally:
+        client.close()
+    assert sleeps == [0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 9.2]  # 9 polls, not 300
+    assert info.value.exit_code == 5
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(";")[0] for line in lines] == [
+        "confirmations 0/1 (not in a block yet, 0 s)",
+        "confirmations 0/1 (not in a block yet, 51 s)",
+    ]
+    assert lines[0].endswith("(next try in 0.4 s)")
+    assert "; provider error, retrying: " in lines[0]
+
+
+def test_the_status_line_is_rewritten_in_place_on_a_terminal(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from anchor.cli.publish import _Display
+    from anchor.publish.confirm import WaitProgress
+
+    display = _Display(enabled=True, tty=True, quiet=False)
+    for second in range(5):
+        display(WaitProgress("ab" * 32, 0, 1, float(second), 60.0, None))
+    display(WaitProgress("ab" * 32, 1, 1, 5.0, 60.0, 7))
+    display.close()
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.endswith("\n")
+    assert err.count("\r") == 6
+    last = "confirmations 1/1 (block 7, 5 s)"
+    assert (
+        err.rsplit("\r", 1)[1] == last + " " * (len("not in a block yet") - len("block 7")) + "\n"
+    )
