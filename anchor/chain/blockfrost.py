@@ -16,6 +16,7 @@ rejection and is raised at once as :class:`~anchor.chain.providers.ProviderRejec
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -54,6 +55,24 @@ def redact_url(url: str) -> str:
     if parts.port is not None:
         host = f"{host}:{parts.port}"
     return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+
+
+def version_path_hint(url: str) -> str | None:
+    """What to say when an endpoint every Blockfrost API serves answers HTTP 404 at ``url``.
+
+    Usually the version path is missing (``http://127.0.0.1:8090`` for
+    ``http://127.0.0.1:8090/api/v0``); None when ``url`` already ends in one (``/v0``).
+    """
+    parts = urlsplit(url)
+    path = parts.path.rstrip("/")
+    if re.search(r"/v[0-9]+$", path):
+        return None
+    root = redact_url(url)
+    suggestion = f"{root}/v0" if path.endswith("/api") else f"{root}/api/v0"
+    return (
+        "--provider-url is the API root including its version path, "
+        f"e.g. {suggestion}; {root} does not serve the Blockfrost API"
+    )
 
 
 def _is_public_blockfrost(url: str) -> bool:
@@ -185,7 +204,10 @@ class BlockfrostProvider:
                     raise ProviderRefused(
                         NAME, f"{what}: HTTP {status}: {_REFUSALS[status]}"
                     ) from exc
-                raise ProviderUnavailable(NAME, f"{what}: HTTP {status}: {text}") from exc
+                hint = version_path_hint(self._url) if status == 404 else None
+                raise ProviderUnavailable(
+                    NAME, f"{what}: HTTP {status}: {text}", hint=hint
+                ) from exc
             except requests.exceptions.RequestException as exc:
                 raise Transient(f"{type(exc).__name__} ({self.url})") from exc
             except ValueError as exc:  # a body that is not JSON

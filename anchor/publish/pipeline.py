@@ -212,7 +212,7 @@ def _check_provider_network(run: _Run) -> None:
     A reader that cannot tell (unreachable, no such endpoint) is left to the calls that
     follow, which retry and report; a note says so at once instead of waiting in silence.
     """
-    from anchor.chain.blockfrost import redact_url
+    from anchor.chain.blockfrost import redact_url, version_path_hint
     from anchor.chain.network import network_by_magic
 
     net = run.options.network
@@ -223,6 +223,10 @@ def _check_provider_network(run: _Run) -> None:
         magic = ask()
         where = redact_url(getattr(reader, "base_url", reader.name))
         if magic is None:
+            version = version_path_hint(where)
+            if version is not None:
+                run.stage(f"no network magic from {where}/genesis ({version})")
+                continue
             hint = " (is `anchor devnet` running there?)" if not net.public else ""
             run.stage(f"cannot reach {where}{hint}; retrying for up to a minute")
             continue

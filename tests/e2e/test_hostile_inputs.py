@@ -469,3 +469,45 @@ def test_the_status_line_is_rewritten_in_place_on_a_terminal(
     assert (
         err.rsplit("\r", 1)[1] == last + " " * (len("not in a block yet") - len("block 7")) + "\n"
     )
+
+
+# -- 17. a provider URL without /api/v0 --------------------------------------------------
+
+
+def test_a_provider_url_without_the_version_path_gets_a_hint(run_cli: Run, tmp_path: Path) -> None:
+    from anchor.chain.keys import create_key_set
+    from anchor.devnet.server import start_devnet
+
+    src = tmp_path / "src"
+    write_files(src, {"a.txt": b"a\n"})
+    bundle = tmp_path / "ev"
+    assert run_cli(["collect", src, "--root", src, "-o", bundle, "-q"]).exit_code == 0
+    keys = create_key_set(tmp_path / "keys")
+    with start_devnet(port=0) as net:
+        root = net.url.removesuffix("/api/v0")
+        r = run_cli(
+            [
+                "publish", bundle, "--network", "devnet", "--provider-url", root, "-q",
+                "--identity-seed", keys.identity_seed_path, "--payment-key", keys.payment_skey_path,
+            ]
+        )  # fmt: skip
+    assert one_error_line(r, exit_code=5) == (
+        "error: blockfrost: protocol parameters: HTTP 404: The requested component has not "
+        f"been found. (--provider-url is the API root including its version path, e.g. "
+        f"{root}/api/v0; {root} does not serve the Blockfrost API)"
+    )
+
+
+def test_version_path_hint() -> None:
+    from anchor.chain.blockfrost import version_path_hint
+
+    assert version_path_hint("http://127.0.0.1:8090/api/v0") is None
+    assert version_path_hint("http://u:p@127.0.0.1:8090/api/v0/?x=1") is None
+    assert version_path_hint("http://127.0.0.1:8090/api/") == (
+        "--provider-url is the API root including its version path, e.g. "
+        "http://127.0.0.1:8090/api/v0; http://127.0.0.1:8090/api does not serve the Blockfrost API"
+    )
+    assert version_path_hint("https://u:p@example.test/?q=1") == (
+        "--provider-url is the API root including its version path, e.g. "
+        "https://example.test/api/v0; https://example.test does not serve the Blockfrost API"
+    )
