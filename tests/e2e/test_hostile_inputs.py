@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -511,3 +512,38 @@ def test_version_path_hint() -> None:
         "--provider-url is the API root including its version path, e.g. "
         "https://example.test/api/v0; https://example.test does not serve the Blockfrost API"
     )
+
+
+# -- 18. the README's collect example on the shipped sample release -----------------------
+
+
+def test_the_readme_collect_example_works_on_the_sample_release(
+    run_cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shlex
+
+    from tests.conftest import REPO
+
+    [command] = [
+        line
+        for line in (REPO / "README.md").read_text().splitlines()
+        if line.startswith("anchor collect ")
+    ]
+    shutil.copytree(REPO / "fixtures" / "sample-release", tmp_path / "release")
+    monkeypatch.chdir(tmp_path / "release")
+    r = run_cli([*shlex.split(command)[1:], "--no-env", "--json"])
+    assert r.exit_code == 0, r.stderr
+    manifest = json.loads((tmp_path / "release" / "evidence" / "manifest.json").read_bytes())
+    assert [(i["name"], i["kind"]) for i in manifest["items"]] == [
+        ("attestations/provenance.intoto.json", "attestation"),
+        ("attestations/release.intoto.jsonl", "attestation"),
+        ("attestations/test-result.dsse.json", "attestation"),
+        ("dist/SHA256SUMS", "manifest"),
+        ("dist/evidence-demo-1.0.0.tar.gz", "artifact"),
+        ("dist/evidence-demo-1.0.0.tar.gz.sigstore.json", "attestation"),
+        ("logs/build.log", "log"),
+        ("sbom/evidence-demo.cdx.json", "sbom"),
+        ("sbom/evidence-demo.cdx.xml", "sbom"),
+        ("sbom/evidence-demo.spdx", "sbom"),
+        ("sbom/evidence-demo.spdx.json", "sbom"),
+    ]
