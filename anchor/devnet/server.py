@@ -3,7 +3,8 @@
 :func:`start_devnet` binds a stdlib ``ThreadingHTTPServer`` to the loopback interface
 only, serves :class:`~anchor.devnet.api.BlockfrostApi` below ``/api/v0`` from a
 background thread and returns a :class:`RunningDevnet`. With ``block_time`` a clock
-thread cuts a block every ``block_time`` seconds, empty or not, so confirmations
+thread cuts a block every ``block_time`` seconds (never more than one per one-second
+slot, so block times never run ahead of the wall clock), empty or not, so confirmations
 grow; without it blocks are cut only by :meth:`RunningDevnet.cut_block` and
 :meth:`RunningDevnet.advance`, which tests use so they never wait on a clock. With
 ``state_path`` the chain is restored from that file if it exists and saved after
@@ -193,6 +194,7 @@ class RunningDevnet:
         self.url = f"http://{HOST}:{self.port}{API_PREFIX}"
         self.base_url = f"http://{HOST}:{self.port}/api"
         self._stopped = threading.Event()
+        self._last_save = time.monotonic()
         self._threads = [threading.Thread(target=self._serve, name="devnet-http", daemon=True)]
         if block_time is not None:
             self._threads.append(
@@ -213,18 +215,26 @@ class RunningDevnet:
         self._server.serve_forever(poll_interval=0.5)
 
     def _clock(self, block_time: float) -> None:
-        last_save = time.monotonic()
         while not self._stopped.wait(block_time):
-            with self.state.lock:
-                block = self.state.cut_block()
-                # Empty blocks change little; save them at most every few seconds.
-                due = time.monotonic() - last_save >= _EMPTY_SAVE_INTERVAL
-                if block.tx_ids or due:
-                    try:
-                        self.save()
-                    except EnvironmentFailure as exc:
-                        self.last_save_error = exc
-                    last_save = time.monotonic()
+            self.clock_tick()
+
+    def clock_tick(self) -> Block | None:
+        """One tick of the block clock: cut a block if the clock has reached a new slot,
+        else nothing (so ``--block-time 0.2`` gives at most one block per one-second slot,
+        and a block's time is never later than now); the block cut, or None."""
+        with self.state.lock:
+            if not self.state.slot_due():
+                return None
+            block = self.state.cut_block()
+            # Empty blocks change little; save them at most every few seconds.
+            due = time.monotonic() - self._last_save >= _EMPTY_SAVE_INTERVAL
+            if block.tx_ids or due:
+                try:
+                    self.save()
+                except EnvironmentFailure as exc:
+                    self.last_save_error = exc
+                self._last_save = time.monotonic()
+        return block
 
     @property
     def tip(self) -> Block:

@@ -8,7 +8,9 @@ come first served up to the maximum block body size, are validated again at the
 block's slot (expired ones are dropped, as a node drops them) and applied; the rest
 wait for the next block. Slots are one second long from ``system_start``; a block's
 slot is the current wall-clock slot, or the previous block's slot + 1 when blocks are
-cut faster than the clock (tests), so slots and heights always increase.
+cut faster than the clock (tests, through :meth:`ChainState.cut_block`), so slots and
+heights always increase. The block clock (``anchor devnet --block-time``) cuts only when
+:meth:`ChainState.slot_due`, so its block times never run ahead of the wall clock.
 
 All public methods take the state's lock, so HTTP threads and the block clock can
 share one instance. :mod:`anchor.devnet.persist` saves it as JSON and restores it by
@@ -137,11 +139,20 @@ class ChainState:
         with self.lock:
             return self.blocks[-1]
 
+    def wall_slot(self) -> int:
+        """The slot the clock is in now (whole slots since ``system_start``)."""
+        return int(self.clock() - self.system_start) // SLOT_LENGTH
+
     def next_slot(self) -> int:
         """The slot the next block will have (and at which submissions are judged)."""
         with self.lock:
-            wall = int(self.clock() - self.system_start) // SLOT_LENGTH
-            return max(self.blocks[-1].slot + 1, wall)
+            return max(self.blocks[-1].slot + 1, self.wall_slot())
+
+    def slot_due(self) -> bool:
+        """True when the clock has passed the tip's slot: a block cut now has a slot, and so
+        a block time, no later than now (the block clock cuts only then)."""
+        with self.lock:
+            return self.wall_slot() > self.blocks[-1].slot
 
     def block(self, ref: bytes | int) -> Block | None:
         """A block by hash (bytes) or height (int), or None."""

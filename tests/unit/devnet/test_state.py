@@ -10,6 +10,7 @@ import pytest
 
 from anchor.devnet import start_devnet
 from anchor.devnet.persist import DevnetStateError, load_state
+from anchor.devnet.state import ChainState
 from anchor.errors import EnvironmentFailure, InputError
 from tests.unit.devnet.conftest import FakeClock
 from tests.unit.devnet.txkit import ADA, Wallet, get, pay, submit, wallet
@@ -122,3 +123,20 @@ def test_the_block_clock_cuts_blocks_empty_or_not(alice: Wallet, bob: Wallet) ->
     assert slots == sorted(set(slots))
     # the transaction went into a clock-cut block, then gained confirmations
     assert tx["block_height"] >= 1 and heights[-1] > tx["block_height"]
+
+
+def test_block_clock_never_cuts_ahead_of_the_wall_clock() -> None:
+    """slot_due is False until the wall clock leaves the tip's slot; cut_block alone still
+    runs ahead (tests), but the block clock only cuts when a slot is due."""
+    now = [1_000_000.0]
+    state = ChainState.create([], clock=lambda: now[0])
+    assert state.wall_slot() == 0
+    assert state.slot_due() is False
+    now[0] += 0.9
+    assert state.slot_due() is False
+    now[0] += 0.2
+    assert state.wall_slot() == 1
+    assert state.slot_due() is True
+    block = state.cut_block()
+    assert block.slot == 1
+    assert state.slot_due() is False
