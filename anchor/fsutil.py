@@ -1,4 +1,5 @@
-"""File-system primitives every writing layer shares: atomic replace and a folder lock.
+"""File-system primitives every writing layer shares: atomic replace, a folder lock, and
+the check that an output path may be written at all (:func:`output_refusal`).
 
 These raise plain ``OSError`` (:class:`FolderLocked` for a held lock); each caller wraps
 it into its own :class:`~anchor.errors.AnchorError` with its own message and exit code.
@@ -8,7 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+import stat
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 _CREATE_FLAGS = (
@@ -71,6 +73,59 @@ def create_folder_beside(parent: str | Path, prefix: str) -> str:
             continue
         return folder
     raise FileExistsError(f"no unused folder name {prefix}* in {parent}")
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def output_refusal(
+    path: str | Path,
+    *,
+    inputs: Iterable[str | Path] = (),
+    folders: Iterable[str | Path] = (),
+) -> str | None:
+    """Why ``path`` must not be written as an output file, or None when it may be.
+
+    Only a regular file (or nothing) may be replaced: a device, FIFO, socket or directory
+    is refused, and so is a symlink at the final component (it is never followed, nor
+    replaced). ``path`` must not be one of ``inputs`` (same device and inode, so a hard
+    link or another spelling counts) and must not lie inside any of ``folders`` (by real
+    location, so a symlinked parent counts). The reason is a short phrase for the
+    caller's one-line error.
+    """
+    target = Path(path)
+    try:
+        st = os.lstat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        return f"cannot inspect it: {exc.strerror or type(exc).__name__}"
+    if st is not None:
+        if stat.S_ISLNK(st.st_mode):
+            return "it is a symlink (never followed)"
+        if not stat.S_ISREG(st.st_mode):
+            return f"it is {_kind(st.st_mode)}, not a regular file"
+        for given in inputs:
+            try:
+                other = os.stat(given)
+            except OSError:
+                continue
+            if (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino):
+                return f"it is one of the inputs ({given})"
+    where = Path(os.path.realpath(target.parent)) / target.name
+    for folder in folders:
+        if where.is_relative_to(os.path.realpath(folder)):
+            return f"it lies inside the bundle {folder}"
+    return None
 
 
 def replace_atomically(path: str | Path, data: bytes) -> None:

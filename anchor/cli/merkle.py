@@ -194,11 +194,12 @@ def build_command(
 
     if no_leaf_alg and leaf_alg is not None:
         raise InputError("--leaf-alg and --no-leaf-alg exclude each other")
-    check_output_path(output, flag="--output")
+    _check_build_output(output, leaves_file)
     leaves = _hex_lines(read_input_bytes(leaves_file), leaves_file)
     tree_root = root_of(leaves)
     chosen = None if no_leaf_alg else (DEFAULT_LEAF_ALG if leaf_alg is None else leaf_alg)
     document = encode_leaves_list(leaves, root=tree_root, leaf_alg=chosen)
+    _check_build_output(output, leaves_file)
     write_file_atomic(output, document, flag="--output")
     if json_out:
         emit_json({"output": output, "leaf_count": len(leaves), "root": tree_root.hex()})
@@ -206,6 +207,16 @@ def build_command(
     if not quiet:
         note(f"wrote {output} ({len(document)} bytes)")
     out(f"{len(leaves)} leaves, root {tree_root.hex()}")
+
+
+def _check_build_output(output: str, leaves_file: str) -> None:
+    """``-o`` writes only a regular file (never a device, FIFO or symlink), never the input."""
+    from anchor.fsutil import output_refusal
+
+    check_output_path(output, flag="--output")
+    why = output_refusal(output, inputs=[leaves_file] if leaves_file != "-" else [])
+    if why is not None:
+        raise InputError(f"cannot write {output} (--output): {why}")
 
 
 def _hex_lines(raw: bytes, name: str) -> list[bytes]:

@@ -70,10 +70,15 @@ def _providers(values: list[str], urls: list[str]) -> tuple[tuple[str, str | Non
 
 
 def _json_field(path: Path, key: str) -> str | None:
-    """A top-level text member of a JSON file, read tolerantly (None when unreadable)."""
+    """A top-level text member of a JSON file, read tolerantly (None when absent or unusable;
+    a FIFO, device or oversized file is left for the verifier's reader to refuse)."""
+    from anchor.errors import AnchorError
+    from anchor.safeio import load_json, read_regular
+    from anchor.verify.bundle import CHAIN_FACTS_CAP
+
     try:
-        doc = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+        doc = load_json(read_regular(path, cap=CHAIN_FACTS_CAP, follow=True), what=str(path))
+    except (OSError, AnchorError):
         return None
     value = doc.get(key) if isinstance(doc, dict) else None
     return value.lower().removeprefix("cardano:") if isinstance(value, str) and value else None
@@ -113,7 +118,16 @@ def _read_proof(proof: str) -> ProofFile:
     from anchor.errors import AnchorError
     from anchor.merkle.prooffile import ProofFile
 
-    data = read_input_bytes(proof)
+    if proof == "-":
+        data = read_input_bytes(proof)
+    else:
+        from anchor.safeio import read_regular
+        from anchor.verify.bundle import PROOF_CAP
+
+        try:
+            data = read_regular(proof, cap=PROOF_CAP, follow=True)
+        except FileNotFoundError:
+            raise InputError(f"{proof}: no such file") from None
     try:
         return ProofFile.from_json_bytes(data)
     except AnchorError as exc:
@@ -165,7 +179,9 @@ def _check_offline_network(
         )
 
 
-def _preflight(request: VerifyRequest, *, report_file: str | None) -> None:
+def _preflight(
+    request: VerifyRequest, *, report_file: str | None, proof: str | None = None
+) -> None:
     """Reject, before any hashing or network call, input that cannot give a meaningful verdict.
 
     Run after :func:`_proof_anchor` has made sure something names the transaction; the
@@ -180,6 +196,7 @@ def _preflight(request: VerifyRequest, *, report_file: str | None) -> None:
         )
     if report_file is not None:
         check_output_path(report_file, flag="--report")
+        _check_report_target(request, report_file, proof)
     if bundle is not None:
         _check_bundle(bundle, has_tx=tx is not None, has_tx_hash=request.tx_hash is not None)
     has_bytes = tx is not None or (bundle is not None and (Path(bundle) / TX_FILE).is_file())
@@ -200,7 +217,34 @@ def _hints(report: VerifyReport) -> list[str]:
     ]
 
 
-def _write_report(report_file: str, doc: dict[str, Any]) -> None:
+def _check_report_target(request: VerifyRequest, report_file: str, proof: str | None) -> None:
+    """``--report`` writes only a regular file that is no input and not inside the bundle
+    or a folder being verified (see :func:`anchor.fsutil.output_refusal`)."""
+    import glob
+
+    from anchor.fsutil import output_refusal
+
+    inputs: list[str] = []
+    folders = [request.bundle] if request.bundle is not None else []
+    for arg in request.files:
+        if os.path.isdir(arg):
+            folders.append(arg)
+        elif not os.path.lexists(arg) and set("*?[") & set(arg):
+            inputs.extend(glob.glob(arg, recursive=True))
+        else:
+            inputs.append(arg)
+    for name in (request.tx_file, request.chain_facts_file, proof):
+        if name is not None and name != "-":
+            inputs.append(name)
+    why = output_refusal(report_file, inputs=inputs, folders=folders)
+    if why is not None:
+        raise InputError(f"cannot write {report_file} (--report): {why}")
+
+
+def _write_report(
+    request: VerifyRequest, report_file: str, proof: str | None, doc: dict[str, Any]
+) -> None:
+    _check_report_target(request, report_file, proof)  # again: the run may have taken a while
     data = (json.dumps(doc, indent=2) + "\n").encode("utf-8")
     write_file_atomic(report_file, data, flag="--report")
 
@@ -349,11 +393,11 @@ def verify(
         supported_critical_extensions=frozenset(supported_crit or ()),
         blockfrost_project_id=os.environ.get("BLOCKFROST_PROJECT_ID") or None,
     )
-    _preflight(request, report_file=report_file)
+    _preflight(request, report_file=report_file, proof=proof)
     report = run_verify(request)
     doc = report.to_json()
     if report_file is not None:
-        _write_report(report_file, doc)
+        _write_report(request, report_file, proof, doc)
     if json_out:
         emit_json(doc, pretty=True)
     if not quiet:

@@ -25,6 +25,11 @@ from anchor.errors import AnchorError, Label309Error
 
 MALFORMED_CBOR = "MALFORMED_CBOR"
 MAX_DEPTH = 256
+MAX_ITEMS = 1 << 20
+"""Default item budget of one decode (about a million data items): the decoders build a
+Python object per item, so the budget bounds their memory whatever the input's shape. A
+whole transaction (at most 16,384 bytes on mainnet) has far fewer; the leaves-list parser
+passes a budget from its length."""
 _UINT64_MAX = (1 << 64) - 1
 
 CborValue = Union[int, bool, None, bytes, str, list[Any], "CborMap", "Tag", "Simple", float]
@@ -68,7 +73,7 @@ class CborMap:
 
     __slots__ = ("_index", "_pairs")
     _pairs: tuple[tuple[Any, Any], ...]
-    _index: dict[bytes, int]
+    _index: dict[bytes, int] | None
 
     def __init__(self, pairs: Mapping[Any, Any] | Iterable[tuple[Any, Any]] | None = None) -> None:
         if pairs is None:
@@ -80,25 +85,34 @@ class CborMap:
         else:
             items = tuple((k, v) for k, v in pairs)
         self._pairs = items
-        index: dict[bytes, int] = {}
-        for pos, (key, _value) in enumerate(items):
-            enc = _key_bytes(key)
-            if enc not in index:
-                index[enc] = pos
-        self._index = index
+        # Built on first lookup: a decoded map that is never looked up (a map used as a
+        # key of another map, a nested value nobody reads) never re-encodes its keys, so
+        # maps nested as keys cost linear, not depth x size, work.
+        self._index = None
+
+    def _lookup(self) -> dict[bytes, int]:
+        index = self._index
+        if index is None:
+            index = {}
+            for pos, (key, _value) in enumerate(self._pairs):
+                enc = _key_bytes(key)
+                if enc not in index:
+                    index[enc] = pos
+            self._index = index
+        return index
 
     def get(self, key: Any, default: Any = None) -> Any:
-        pos = self._index.get(_key_bytes(key))
+        pos = self._lookup().get(_key_bytes(key))
         return default if pos is None else self._pairs[pos][1]
 
     def __getitem__(self, key: Any) -> Any:
-        pos = self._index.get(_key_bytes(key))
+        pos = self._lookup().get(_key_bytes(key))
         if pos is None:
             raise KeyError(key)
         return self._pairs[pos][1]
 
     def __contains__(self, key: object) -> bool:
-        return _key_bytes(key) in self._index
+        return _key_bytes(key) in self._lookup()
 
     def __len__(self) -> int:
         return len(self._pairs)
@@ -218,14 +232,24 @@ def _encode_into(value: Any, out: bytearray, depth: int) -> None:
 
 
 class _Reader:
-    """Recursive-descent decoder over a bytes buffer; strict or lenient."""
+    """Recursive-descent decoder over a bytes buffer; strict or lenient.
 
-    __slots__ = ("data", "n", "strict")
+    Nesting is bounded by :data:`MAX_DEPTH` and the number of items built by
+    ``budget`` (each container, string, number or simple value is one item).
+    """
 
-    def __init__(self, data: bytes, strict: bool) -> None:
+    __slots__ = ("budget", "data", "n", "strict")
+
+    def __init__(self, data: bytes, strict: bool, budget: int = MAX_ITEMS) -> None:
         self.data = data
         self.n = len(data)
         self.strict = strict
+        self.budget = budget
+
+    def spend(self, count: int, pos: int) -> None:
+        self.budget -= count
+        if self.budget < 0:
+            raise self.fail("more data items than the decoder's budget", pos)
 
     def fail(self, message: str, offset: int) -> CborError:
         return CborError(message, offset=offset)
@@ -263,6 +287,9 @@ class _Reader:
     def item(self, pos: int, depth: int) -> tuple[Any, int]:
         if depth > MAX_DEPTH:
             raise self.fail("nesting deeper than the decoder guard", pos)
+        self.budget -= 1
+        if self.budget < 0:
+            raise self.fail("more data items than the decoder's budget", pos)
         start = pos
         major, ai, arg, pos = self.head(pos)
         if major == 0:
@@ -334,9 +361,13 @@ class _Reader:
                 append(value)
         if count > self.n - pos:
             raise self.fail("array longer than the input", pos)
+        self.spend(0, pos)
         for _ in range(count):
             # Fast path for 32-byte byte strings (leaves, digests): 0x58 0x20.
             if data[pos : pos + 2] == b"\x58\x20" and pos + 34 <= self.n:
+                self.budget -= 1
+                if self.budget < 0:
+                    raise self.fail("more data items than the decoder's budget", pos)
                 append(data[pos + 2 : pos + 34])
                 pos += 34
                 continue
@@ -394,12 +425,75 @@ class _Reader:
         fmt = {25: ">e", 26: ">f", 27: ">d"}[ai]
         return struct.unpack(fmt, raw)[0], pos
 
+    def skip(self, pos: int) -> int:
+        """End offset of the well-formed item at ``pos`` (lenient rules), building nothing.
 
-def _decode(data: bytes | bytearray | memoryview, strict: bool) -> Any:
+        Iterative over a stack of remaining child counts (``-1`` for indefinite length),
+        so its memory is the nesting depth, whatever the item's size; the same
+        well-formedness checks as the lenient decoder (UTF-8 text included) apply.
+        """
+        data, n = self.data, self.n
+        stack: list[int] = []
+        while True:
+            if len(stack) > MAX_DEPTH:
+                raise self.fail("nesting deeper than the decoder guard", pos)
+            if stack and stack[-1] == -1 and pos < n and data[pos] == 0xFF:
+                stack.pop()
+                pos += 1
+            else:
+                start = pos
+                major, ai, arg, pos = self.head(pos)
+                if major == 2 or major == 3:
+                    pos = self._skip_string(major, arg, pos, start)
+                elif major == 4 or major == 5:
+                    if arg is None:
+                        stack.append(-1)
+                        continue
+                    count = arg * (major - 3)
+                    if count > n - pos:
+                        raise self.fail("container longer than the input", start)
+                    if count:
+                        stack.append(count)
+                        continue
+                elif major == 6:
+                    stack.append(1)
+                    continue
+                elif major == 7:
+                    self._simple(ai, arg, pos, start)
+            # one item is complete: count it against its parents
+            while stack:
+                if stack[-1] == -1:
+                    break
+                stack[-1] -= 1
+                if stack[-1]:
+                    break
+                stack.pop()
+            else:
+                return pos
+            if stack[-1] == -1 and pos >= n:
+                raise self.fail("truncated indefinite item", pos)
+
+    def _skip_string(self, major: int, arg: int | None, pos: int, start: int) -> int:
+        if arg is None:
+            value, end = self._indefinite_string(major, pos, start)
+            del value
+            return end
+        end = pos + arg
+        if end > self.n:
+            raise self.fail("truncated string", start)
+        if major == 3:
+            try:
+                self.data[pos:end].decode("utf-8")
+            except UnicodeDecodeError:
+                raise self.fail("text string is not valid UTF-8", start) from None
+        return end
+
+
+def _decode(data: bytes | bytearray | memoryview, strict: bool, budget: int = MAX_ITEMS) -> Any:
     buf = bytes(data)
     if not buf:
         raise CborError("empty input")
-    reader = _Reader(buf, strict)
+    reader = _Reader(buf, strict, budget)
     try:
         value, end = reader.item(0, 0)
     except RecursionError:
@@ -409,24 +503,26 @@ def _decode(data: bytes | bytearray | memoryview, strict: bool) -> Any:
     return value
 
 
-def decode(data: bytes | bytearray | memoryview) -> Any:
-    """Strictly decode one canonical CBOR item; any deviation raises :class:`CborError`."""
-    return _decode(data, True)
+def decode(data: bytes | bytearray | memoryview, *, max_items: int = MAX_ITEMS) -> Any:
+    """Strictly decode one canonical CBOR item; any deviation raises :class:`CborError`.
+
+    At most :data:`MAX_DEPTH` levels and ``max_items`` data items (else MALFORMED_CBOR).
+    """
+    return _decode(data, True, max_items)
 
 
-def decode_lenient(data: bytes | bytearray | memoryview) -> Any:
+def decode_lenient(data: bytes | bytearray | memoryview, *, max_items: int = MAX_ITEMS) -> Any:
     """Decode any well-formed CBOR item (tags, floats, indefinite lengths, any key order)."""
-    return _decode(data, False)
+    return _decode(data, False, max_items)
 
 
 def item_end(data: bytes, offset: int = 0) -> int:
-    """Return the end offset of the well-formed item starting at ``offset`` (lenient rules)."""
-    reader = _Reader(data, False)
-    try:
-        _value, end = reader.item(offset, 0)
-    except RecursionError:
-        raise CborError("nesting too deep", offset=offset) from None
-    return end
+    """Return the end offset of the well-formed item starting at ``offset`` (lenient rules).
+
+    Walks the item without building it (:meth:`_Reader.skip`): memory is bounded by the
+    nesting depth, never by the item's size or count of children.
+    """
+    return _Reader(data, False).skip(offset)
 
 
 def skip_tag(data: bytes, offset: int = 0) -> tuple[int | None, int]:

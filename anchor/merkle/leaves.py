@@ -196,7 +196,8 @@ def _parse(
     malformed = SCHEMA_MERKLE_LEAVES_MALFORMED
     raw = bytes(data)
     try:
-        doc = cbor.decode(raw)
+        # A leaves-list is mostly 34-byte leaves: more items than that is not one.
+        doc = cbor.decode(raw, max_items=len(raw) // (HASH_SIZE + 2) + 64)
     except cbor.CborError as exc:
         if looks_like_tlog_checkpoint(raw):
             raise _fail(

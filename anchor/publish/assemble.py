@@ -1,10 +1,12 @@
 """Assemble the Label 309 record for an evidence bundle, sign it, and validate it.
 
-:func:`assemble_record` reads ``manifest.json`` *as bytes* and hashes exactly those
-bytes (SHA-256 and BLAKE2b-256) for ``items[0]``; it takes the tree root and leaf
-count from the manifest's ``tree`` and requires ``leaves.cbor`` (parsed by the
-leaves-list parser, which checks the document's own root) to agree, then puts them
-in ``merkle[0]``. With an identity seed the body gets one COSE_Sign1 (path 1) over
+:func:`assemble_record` reads ``manifest.json`` *as bytes* (a regular file inside the
+bundle, capped like verify's reads) and hashes exactly those bytes (SHA-256 and
+BLAKE2b-256) for ``items[0]``. The manifest must parse strictly (duplicate member
+names refused) and follow docs/manifest.schema.json (:mod:`anchor.evidence.manifest_rules`);
+``leaves.cbor`` (parsed by the leaves-list parser, which checks the document's own
+root) must hold every item's digest at its leaf index and agree with ``tree``, whose
+root and leaf count then go in ``merkle[0]``. Anything else is exit 4, one line. With an identity seed the body gets one COSE_Sign1 (path 1) over
 the standard's signing input. Before the plan is returned, the exact body bytes go
 through the project's structural validator; any error, and ``SIG_PRIVATE_KEY_LEAKED``
 at any severity, refuses the record, and the fresh signature must verify.
@@ -15,13 +17,14 @@ Nothing here touches the network; it is the publish preflight and is also what
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from anchor.errors import InputError
 from anchor.publish.state import LEAVES, MANIFEST
+from anchor.safeio import real
+from anchor.verify.bundle import LEAVES_DEFAULT_CAP, MANIFEST_CAP
 
 MERKLE_ALG = "rfc9162-sha256"
 LEAKED_KEY_CODE = "SIG_PRIVATE_KEY_LEAKED"
@@ -61,52 +64,45 @@ class RecordPlan:
         return len(self.body)
 
 
-def _read(path: Path) -> bytes:
+def _read(bundle: Path, path: Path, cap: int) -> bytes:
+    """A bundle member: a regular file inside the bundle of at most ``cap`` bytes."""
+    from anchor.verify.bundle import read_member
+
     try:
-        return path.read_bytes()
-    except FileNotFoundError as exc:
-        raise BundleError(
-            f"{path.parent} is not an evidence bundle: {path.name} is missing"
-        ) from exc
-    except OSError as exc:
-        raise BundleError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        data = read_member(real(bundle), path, cap=cap)
+    except InputError as exc:
+        raise BundleError(exc.message) from exc
+    if data is None:
+        raise BundleError(f"{path.parent} is not an evidence bundle: {path.name} is missing")
+    return data
 
 
-def _manifest_tree(raw: bytes, path: Path) -> tuple[bytes, int]:
-    """``(root, leaf_count)`` from the manifest's ``tree`` member."""
-    try:
-        doc: Any = json.loads(raw)
-    except ValueError as exc:
-        raise BundleError(f"{path} is not JSON: {exc}") from exc
-    tree = doc.get("tree") if isinstance(doc, dict) else None
-    if not isinstance(tree, dict):
-        raise BundleError(f"{path} has no 'tree' object")
-    alg = tree.get("alg")
-    if alg != MERKLE_ALG:
-        raise BundleError(f"{path}: tree.alg is {alg!r}, expected {MERKLE_ALG!r}")
-    count = tree.get("leaf_count")
-    root_hex = tree.get("root")
-    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-        raise BundleError(f"{path}: tree.leaf_count is not a positive integer")
-    try:
-        root = bytes.fromhex(root_hex) if isinstance(root_hex, str) else b""
-    except ValueError:
-        root = b""
-    if len(root) != 32:
-        raise BundleError(f"{path}: tree.root is not 32 bytes of hex")
-    return root, count
+def _check_manifest(bundle: Path, manifest: bytes, path: Path) -> Any:
+    """The manifest, strictly parsed and held to docs/manifest.schema.json and leaves.cbor.
 
-
-def _leaves_tree(raw: bytes, path: Path) -> tuple[bytes, int]:
-    """``(root, leaf_count)`` of ``leaves.cbor``, checked by the leaves-list parser."""
+    ``leaves.cbor`` is parsed by the leaves-list parser (which checks its own root); then
+    every manifest item's digest must be its leaf and ``tree`` the list's root and count.
+    """
     from anchor.errors import AnchorError
+    from anchor.evidence.manifest_rules import ManifestRuleError, check_manifest, check_schema
     from anchor.merkle.leaves import parse_leaves_list
 
     try:
-        doc = parse_leaves_list(raw)
+        check_schema(manifest)
+    except ManifestRuleError as exc:
+        raise BundleError(f"{path}: {exc.detail}") from exc
+    except InputError as exc:  # not JSON, duplicate names, too deep
+        raise BundleError(f"{path}: {exc.message.removeprefix('manifest.json: ')}") from exc
+    leaves_path = bundle / LEAVES
+    leaves_raw = _read(bundle, leaves_path, LEAVES_DEFAULT_CAP)
+    try:
+        doc = parse_leaves_list(leaves_raw)
     except AnchorError as exc:
-        raise BundleError(f"{path} is not a valid leaves list: {exc.diagnostics()}") from exc
-    return bytes(doc.root), len(doc.leaves)
+        raise BundleError(f"{leaves_path} is not a valid leaves list: {exc.diagnostics()}") from exc
+    try:
+        return check_manifest(manifest, doc.leaves, doc.root)
+    except ManifestRuleError as exc:
+        raise BundleError(f"{path} disagrees with {leaves_path.name}: {exc.detail}") from exc
 
 
 def _refuse_on_issues(body: bytes) -> None:
@@ -158,15 +154,9 @@ def assemble_record(
             f"--supersedes must be a 32-byte transaction id, got {len(supersedes)} bytes"
         )
     manifest_path = bundle / MANIFEST
-    manifest = _read(manifest_path)
-    root, count = _manifest_tree(manifest, manifest_path)
-    leaves_path = bundle / LEAVES
-    leaves_root, leaves_count = _leaves_tree(_read(leaves_path), leaves_path)
-    if (leaves_root, leaves_count) != (root, count):
-        raise BundleError(
-            f"{leaves_path} (root {leaves_root.hex()}, {leaves_count} leaves) disagrees with "
-            f"{manifest_path.name} (root {root.hex()}, {count} leaves)"
-        )
+    manifest = _read(bundle, manifest_path, MANIFEST_CAP)
+    doc = _check_manifest(bundle, manifest, manifest_path)
+    root, count = bytes.fromhex(doc["tree"]["root"]), int(doc["tree"]["leaf_count"])
     digest_sha = sha256(manifest)
     digest_b2 = blake2b_256(manifest)
     unsigned = build_record_body(

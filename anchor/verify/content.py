@@ -12,6 +12,15 @@ caller supplies, which are attributable by definition (BRIEF §7.2):
   (``MERKLE_ROOT_MISMATCH``, ``SCHEMA_MERKLE_LEAF_COUNT_MISMATCH``, ...) are
   record-attributable errors and the claim is ``mismatched``.
 
+For a bundle run (``item_bytes`` is a :class:`~anchor.verify.bundle.BundleContent`) the
+manifest is also held to its own rules (:mod:`anchor.evidence.manifest_rules`: strict
+JSON, docs/manifest.schema.json, every item's digest and leaf index against the
+verified ``leaves.cbor``); a manifest that breaks them is ``mismatched`` with
+``URI_INTEGRITY_MISMATCH`` at ``items[0]`` (docs/adr/0010): its bytes are anchored, but
+what they say about the release contradicts the anchored tree. A supplied
+``leaves.cbor`` larger than the on-chain ``leaf_count`` allows is not read past that
+cap and is ``SCHEMA_MERKLE_LEAF_COUNT_MISMATCH``.
+
 Claims without supplied bytes are ``not_checked``. Since a leaves-list is never fetched,
 :func:`leaves_unavailable` gives ``MERKLE_LEAVES_UNAVAILABLE`` for each commitment
 without a supplied one, in every run — a warning when another content commitment was
@@ -31,6 +40,8 @@ from anchor.label309.codes import Issue
 from anchor.label309.hashes import blake2b_256, sha256
 from anchor.merkle.leaves import LeavesList, LeavesListError, parse_leaves_list_tree
 from anchor.merkle.tree import MerkleTree
+from anchor.safeio import TooLarge
+from anchor.verify.bundle import BundleContent, BundleLeaves, leaves_cap
 from anchor.verify.verdict import make_issue
 
 CHECKED = "checked"
@@ -132,8 +143,21 @@ def check_content(
             missing.append(i)
             continue
         try:
+            if isinstance(leaves_bytes, BundleLeaves):
+                data = leaves_bytes.read(i, commitment.leaf_count)
+            else:
+                data = leaves_bytes[i]
+        except TooLarge:
+            merkle_status.append(MISMATCHED)
+            why = (
+                f"leaves-list larger than the {leaves_cap(commitment.leaf_count)} bytes "
+                f"{commitment.leaf_count} leaves can take; not read further"
+            )
+            issues.append(make_issue(c.SCHEMA_MERKLE_LEAF_COUNT_MISMATCH, why, path=("merkle", i)))
+            continue
+        try:
             trees[i] = parse_leaves_list_tree(
-                leaves_bytes[i],
+                data,
                 expected_alg=commitment.alg,
                 expected_root=commitment.root,
                 expected_leaf_count=commitment.leaf_count,
@@ -150,9 +174,37 @@ def check_content(
                 issues.append(make_issue(exc.code, exc.detail, path=("merkle", i)))
             continue
         merkle_status.append(CHECKED)
+    if isinstance(item_bytes, BundleContent) and item_status[:1] == [CHECKED]:
+        issue = _manifest_issue(item_bytes[0], trees.get(0))
+        if issue is not None:
+            item_status[0] = MISMATCHED
+            issues.append(issue)
     return ContentResult(
         tuple(item_status), tuple(merkle_status), tuple(issues), trees, tuple(missing)
     )
+
+
+def _manifest_issue(manifest: bytes, tree: tuple[LeavesList, MerkleTree] | None) -> Issue | None:
+    """Why the anchored manifest contradicts its rules or the verified tree, or None.
+
+    Without a verified tree only the manifest's own rules are checked (when the
+    leaves-list was supplied but failed, its own issue already fails the run).
+    """
+    from anchor.errors import InputError
+    from anchor.evidence.manifest_rules import check_manifest, check_schema
+
+    try:
+        if tree is not None:
+            check_manifest(manifest, tree[0].leaves, tree[0].root)
+        else:
+            check_schema(manifest)
+    except InputError as exc:
+        return make_issue(
+            c.URI_INTEGRITY_MISMATCH,
+            f"the anchored manifest (items[0]) is not a consistent manifest: {exc.message}",
+            path=("items", 0),
+        )
+    return None
 
 
 def leaves_unavailable(missing: tuple[int, ...], *, verified: bool) -> tuple[Issue, ...]:

@@ -34,6 +34,8 @@ from anchor.evidence.proofnames import proof_file_name
 from anchor.merkle.leaves import LeavesList
 from anchor.merkle.prooffile import ProofFile, ProofFileError
 from anchor.merkle.tree import MerkleTree, verify_inclusion
+from anchor.safeio import inside, open_regular, read_regular, real
+from anchor.verify.bundle import PROOF_CAP
 from anchor.verify.content import Commitment
 from anchor.verify.report import FileEntry
 from anchor.verify.verdict import (
@@ -47,9 +49,17 @@ PROOF_SUFFIX = ".proof.json"
 
 
 def sha256_file(path: Path) -> bytes:
-    """SHA-256 of a file's bytes, streamed; InputError when it cannot be read."""
+    """SHA-256 of a regular file's bytes, streamed; InputError when it cannot be read.
+
+    A FIFO, device or socket (also behind a symlink) is refused as "not a regular file"
+    before a byte is read, so it can neither hang the run nor feed it without end.
+    """
     try:
-        with open(path, "rb") as fh:
+        fd = open_regular(path, follow=True)
+    except FileNotFoundError as exc:
+        raise InputError(f"{path}: no such file") from exc
+    try:
+        with os.fdopen(fd, "rb") as fh:
             return hashlib.file_digest(fh, "sha256").digest()
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or type(exc).__name__}") from exc
@@ -64,27 +74,36 @@ class ProofIndex:
     explicit: ProofFile | None = None
     tree: tuple[LeavesList, MerkleTree] | None = None
     item_digests: Mapping[bytes, int] = field(default_factory=dict)
+    bundle_real: Path | None = None
     _by_digest: dict[bytes, list[Path]] | None = None
     _leaf_index: dict[bytes, int] | None = None
     _proofs_root: Path | None = None
 
+    def _confine(self) -> Path:
+        """The real folder every proof read must stay in: the bundle's, else ``proofs/``'s."""
+        if self._proofs_root is None:
+            assert self.proofs_dir is not None
+            self._proofs_root = self.bundle_real or real(self.proofs_dir)
+        return self._proofs_root
+
     def proof_path(self, name: str) -> Path | None:
         """``proofs/<name>.proof.json`` (hash-named when too long, see
-        :mod:`anchor.evidence.proofnames`) when it exists inside the bundle's ``proofs/``.
+        :mod:`anchor.evidence.proofnames`) when it is a regular file inside the bundle.
 
         Names come from the untrusted manifest and from the command line; one that is
-        absolute or climbs out of ``proofs/`` (``..``, a symlink) finds nothing.
+        absolute, climbs out (``..``), or reaches a symlink whose target lies outside the
+        bundle's real location finds nothing.
         """
-        if self.proofs_dir is None:
+        if self.proofs_dir is None or "\x00" in name or os.path.isabs(name):
             return None
         candidate = self.proofs_dir / proof_file_name(name)  # hash-named when too long
         try:
-            if self._proofs_root is None:
-                self._proofs_root = self.proofs_dir.resolve()
-            inside = candidate.resolve().is_relative_to(self._proofs_root)
+            if not real(candidate).is_relative_to(real(self.proofs_dir)):
+                return None
+            ok = inside(candidate, self._confine()) and candidate.is_file()
         except (OSError, RuntimeError, ValueError):
             return None
-        return candidate if inside and candidate.is_file() else None
+        return candidate if ok else None
 
     def paths_for_digest(self, digest: bytes) -> list[Path]:
         """Proof files that name ``digest`` (through the manifest, else by scanning)."""
@@ -94,7 +113,7 @@ class ProofIndex:
         if self.proofs_dir is None:
             return []
         if self._by_digest is None:
-            self._by_digest = _scan(self.proofs_dir)
+            self._by_digest = _scan(self.proofs_dir, self._confine())
         return self._by_digest.get(digest, [])
 
     def leaf_index(self, digest: bytes) -> int | None:
@@ -109,16 +128,26 @@ class ProofIndex:
         return self._leaf_index.get(digest)
 
 
-def _scan(proofs_dir: Path) -> dict[bytes, list[Path]]:
+def _read_proof(path: Path) -> bytes:
+    """A proof file's bytes: a regular file of at most PROOF_CAP bytes (InputError otherwise)."""
+    return read_regular(real(path), cap=PROOF_CAP)
+
+
+def _scan(proofs_dir: Path, confine: Path) -> dict[bytes, list[Path]]:
+    """Proof files under ``proofs_dir`` by digest; anything outside ``confine``, not regular,
+    too large or malformed is skipped (this is only a search: every proof found is checked)."""
     found: dict[bytes, list[Path]] = {}
-    for dirpath, _dirs, names in os.walk(proofs_dir):
+    for dirpath, dirs, names in os.walk(proofs_dir):
+        dirs.sort()
         for name in sorted(names):
             if not name.endswith(PROOF_SUFFIX):
                 continue
             path = Path(dirpath) / name
+            if not inside(path, confine):
+                continue
             try:
-                proof = ProofFile.from_json_bytes(path.read_bytes())
-            except (OSError, ProofFileError):
+                proof = ProofFile.from_json_bytes(_read_proof(path))
+            except (OSError, InputError):
                 continue
             found.setdefault(proof.digest, []).append(path)
     return found
@@ -126,11 +155,13 @@ def _scan(proofs_dir: Path) -> dict[bytes, list[Path]]:
 
 def _load(path: Path) -> ProofFile | str:
     try:
-        return ProofFile.from_json_bytes(path.read_bytes())
-    except OSError as exc:
-        return f"cannot read {path.name}: {exc.strerror or type(exc).__name__}"
+        return ProofFile.from_json_bytes(_read_proof(path))
+    except FileNotFoundError:
+        return f"cannot read {path.name}: it disappeared"
     except ProofFileError as exc:
         return exc.message
+    except InputError as exc:
+        return f"{path.name}: {exc.message.removeprefix(str(real(path)) + ': ')}"
 
 
 def _holds(proof: ProofFile, digest: bytes, commitment: Commitment) -> str | None:

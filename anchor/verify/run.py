@@ -25,7 +25,14 @@ from typing import TYPE_CHECKING
 
 from anchor.chain.readers import NETWORKS, ChainReader, HttpClient, normalize_tx_hash
 from anchor.errors import InputError
-from anchor.verify.bundle import LoadedBundle, load_bundle, read_optional
+from anchor.verify.bundle import (
+    CHAIN_FACTS_CAP,
+    BundleContent,
+    LoadedBundle,
+    load_bundle,
+    read_json_file,
+    read_tx_file,
+)
 from anchor.verify.chainfacts import chain_facts_tx_hash, parse_chain_facts
 from anchor.verify.egress import Egress
 from anchor.verify.files import ProofIndex, sha256_file
@@ -99,6 +106,8 @@ def expand_files(args: Sequence[str]) -> list[tuple[str, Path]]:
                 out.extend((os.path.join(dirpath, n), Path(dirpath) / n) for n in sorted(names))
         elif os.path.isfile(arg):
             out.append((arg, Path(arg)))
+        elif os.path.lexists(arg):
+            raise InputError(f"{arg}: not a regular file")
         else:
             raise InputError(f"{arg}: no such file")
         if len(out) == before:
@@ -182,10 +191,11 @@ def _evidence(
     if bundle is None:
         return Evidence(files=files, proofs=proofs)
     proofs.proofs_dir = bundle.proofs_dir
+    proofs.bundle_real = bundle.real_path
     proofs.manifest_names = bundle.manifest_names()
     return Evidence(
-        item_bytes={0: bundle.manifest} if bundle.manifest is not None else {},
-        leaves_bytes={0: bundle.leaves} if bundle.leaves is not None else {},
+        item_bytes=BundleContent({0: bundle.manifest}) if bundle.manifest is not None else {},
+        leaves_bytes=bundle.leaves if bundle.leaves is not None else {},
         files=files,
         proofs=proofs,
         expect_content=True,
@@ -211,9 +221,10 @@ def run_verify(request: VerifyRequest) -> VerifyReport:
     tx_bytes = None
     source = "tx.cbor"
     if request.tx_file is not None:
-        tx_bytes = read_optional(Path(request.tx_file))
-        if tx_bytes is None:
-            raise InputError(f"{request.tx_file}: no such file")
+        try:
+            tx_bytes = read_tx_file(request.tx_file)
+        except FileNotFoundError:
+            raise InputError(f"{request.tx_file}: no such file") from None
         source = os.path.basename(request.tx_file)
     elif bundle is not None:
         tx_bytes = bundle.tx
@@ -234,9 +245,10 @@ def run_verify(request: VerifyRequest) -> VerifyReport:
         )
     facts_bytes = None
     if request.chain_facts_file is not None:
-        facts_bytes = read_optional(Path(request.chain_facts_file))
-        if facts_bytes is None:
-            raise InputError(f"{request.chain_facts_file}: no such file")
+        try:
+            facts_bytes = read_json_file(request.chain_facts_file, cap=CHAIN_FACTS_CAP)
+        except FileNotFoundError:
+            raise InputError(f"{request.chain_facts_file}: no such file") from None
     elif bundle is not None:
         facts_bytes = bundle.chain_facts
     if facts_bytes is None:

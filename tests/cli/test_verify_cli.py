@@ -662,4 +662,4 @@ def test_unreadable_or_malformed_proof_is_named(
     assert one_error_line(r) == f"error: {garbage}: proof file: JSON is not UTF-8 (byte 0)"
     # a directory used to be reported as "names no transaction"
     r = run_cli(["verify", readme, "--proof", str(tmp_path)])
-    assert one_error_line(r) == f"error: cannot read {tmp_path}: Is a directory"
+    assert one_error_line(r) == f"error: {tmp_path}: not a regular file (a directory)"

@@ -79,7 +79,10 @@ def test_leaves_that_disagree_with_the_manifest_are_refused(tmp_path: Path) -> N
     bundle = make_bundle(tmp_path, THREE)
     other = [hashlib.sha256(bytes([i])).digest() for i in range(3)]
     (bundle / "leaves.cbor").write_bytes(encode_leaves_list(other))
-    with pytest.raises(BundleError, match=r"disagrees with manifest\.json") as info:
+    with pytest.raises(
+        BundleError,
+        match=r"manifest\.json disagrees with leaves\.cbor: tree\.root: is not the root",
+    ) as info:
         assemble_record(bundle, identity_seed=None)
     assert info.value.exit_code == EXIT_INPUT
 
@@ -93,7 +96,7 @@ def test_missing_or_broken_files(tmp_path: Path) -> None:
     with pytest.raises(BundleError, match=r"leaves\.cbor is missing"):
         assemble_record(bundle, identity_seed=None)
     (bundle / "manifest.json").write_text('{"tree": {"alg": "sha2-256"}}')
-    with pytest.raises(BundleError, match=r"tree\.alg is 'sha2-256'"):
+    with pytest.raises(BundleError, match=r"manifest\.json: missing member 'format'$"):
         assemble_record(bundle, identity_seed=None)
     (bundle / "manifest.json").unlink()
     with pytest.raises(BundleError, match=r"manifest\.json is missing"):
