@@ -13,7 +13,13 @@ Failure vocabulary (all :class:`ReaderError`, exit 5 when they reach the CLI):
 * :class:`TxUnknown` — the provider says it does not know the transaction. Not
   authoritative: a caller with several providers should ask the others.
 * :class:`ReaderUnavailable` — no usable answer: transport failure, an unexpected
-  status (redirects are never followed), or a body that does not parse.
+  status (redirects are never followed), a body that does not parse (garbage, JSON
+  nested too deep for the parser), or a value out of range (a ``block_time`` past
+  9999-12-31, an integer beyond 2**63 - 1): one provider's failure, never a crash.
+
+Every request made through :class:`HttpxClient` has a total deadline (``timeout``
+seconds from its start, whatever the peer does), and an optional run deadline bounds
+all of them together (:mod:`anchor.chain.deadline_http`).
 
 Exceptions that are not :class:`TransportError` (for example an egress policy
 refusal) pass through untouched.
@@ -39,6 +45,9 @@ KOIOS_DEFAULT_URLS = {
     "preview": "https://preview.koios.rest/api/v1",
 }
 DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024
+DEFAULT_REQUEST_TIMEOUT = 20.0
+MAX_BLOCK_TIME = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second datetime can show
+MAX_UINT = 2**63 - 1
 
 
 class TransportError(EnvironmentFailure):
@@ -94,6 +103,7 @@ class BlockFacts:
     hash: str
     slot: int | None
     block_time: int
+    valid: bool | None = None  # the provider's is_valid claim (Blockfrost ``valid_contract``)
 
 
 class ChainReader(Protocol):
@@ -128,24 +138,40 @@ def normalize_tx_hash(tx_hash: str) -> str:
 def _json_body(provider: str, response: HttpResponse) -> Any:
     try:
         return json.loads(response.content)
-    except ValueError as exc:
-        raise ReaderUnavailable(provider, "response is not JSON") from exc
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise ReaderUnavailable(provider, "response is not usable JSON") from exc
 
 
-def _opt_int(obj: Any, *names: str) -> int | None:
+def _opt_int(obj: Any, *names: str, upper: int = MAX_UINT) -> int | None:
     if isinstance(obj, dict):
         for name in names:
             value = obj.get(name)
-            if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= upper:
                 return value
     return None
 
 
-def _req_int(provider: str, obj: Any, *names: str) -> int:
-    value = _opt_int(obj, *names)
+def _req_int(provider: str, obj: Any, *names: str, upper: int = MAX_UINT) -> int:
+    value = _opt_int(obj, *names, upper=upper)
     if value is None:
-        raise ReaderUnavailable(provider, f"response lacks a non-negative integer {names[0]!r}")
+        raise ReaderUnavailable(
+            provider, f"response lacks an integer {names[0]!r} between 0 and {upper}"
+        )
     return value
+
+
+def _opt_bool(obj: Any, name: str) -> bool | None:
+    value = obj.get(name) if isinstance(obj, dict) else None
+    return value if isinstance(value, bool) else None
+
+
+@dataclass(frozen=True)
+class Genesis:
+    """What a provider's genesis endpoint says: network magic, chain start and slot length."""
+
+    magic: int
+    system_start: int | None = None
+    slot_length: int | None = None
 
 
 def _hex_cbor(provider: str, text: Any) -> bytes:
@@ -232,12 +258,20 @@ class BlockfrostReader(_BaseReader):
         Unreachable, an error status or an odd body (a magic that is not a non-negative
         integer included) all give None: the calls that follow retry and report those properly.
         """
+        genesis = self.genesis()
+        return None if genesis is None else genesis.magic
+
+    def genesis(self) -> Genesis | None:
+        """``GET /genesis`` as a :class:`Genesis`, or None when there is no clear answer."""
         try:
             response = self._call("GET", "/genesis")
             body = None if response is None else _json_body(self._name, response)
         except ReaderUnavailable:
             return None
-        return _opt_int(body, "network_magic")
+        magic = _opt_int(body, "network_magic")
+        if magic is None:
+            return None
+        return Genesis(magic, _opt_int(body, "system_start"), _opt_int(body, "slot_length"))
 
     def fetch_tx_cbor(self, tx_hash: str) -> bytes:
         h = normalize_tx_hash(tx_hash)
@@ -257,9 +291,12 @@ class BlockfrostReader(_BaseReader):
         if not isinstance(block, str):
             raise ReaderUnavailable(self._name, "transaction response lacks 'block'")
         height = _req_int(self._name, body, "block_height")
-        block_time = _req_int(self._name, body, "block_time")
+        block_time = _req_int(self._name, body, "block_time", upper=MAX_BLOCK_TIME)
         slot = _opt_int(body, "slot")
-        return BlockFacts(height=height, hash=block.lower(), slot=slot, block_time=block_time)
+        valid = _opt_bool(body, "valid_contract")
+        return BlockFacts(
+            height=height, hash=block.lower(), slot=slot, block_time=block_time, valid=valid
+        )
 
     def tip_height(self) -> int:
         response = self._call("GET", "/blocks/latest")
@@ -333,9 +370,30 @@ class KoiosReader(_BaseReader):
         if not isinstance(block, str):
             raise ReaderUnavailable(self._name, "tx_cbor row lacks 'block_hash'")
         height = _req_int(self._name, row, "block_height")
-        block_time = _req_int(self._name, row, "tx_timestamp", "block_time")
+        block_time = _req_int(self._name, row, "tx_timestamp", "block_time", upper=MAX_BLOCK_TIME)
         slot = _opt_int(row, "absolute_slot")
-        return BlockFacts(height=height, hash=block.lower(), slot=slot, block_time=block_time)
+        return BlockFacts(
+            height=height,
+            hash=block.lower(),
+            slot=slot,
+            block_time=block_time,
+            valid=_row_is_valid(row),
+        )
+
+    def genesis(self) -> Genesis | None:
+        """``GET /genesis`` (Koios answers a one-row list of strings), or None when unclear."""
+        try:
+            response = self._call("GET", "/genesis")
+            rows = None if response is None else _json_body(self._name, response)
+        except ReaderUnavailable:
+            return None
+        row = rows[0] if isinstance(rows, list) and rows and isinstance(rows[0], dict) else None
+        if row is None:
+            return None
+        values = {k: _koios_int(row.get(k)) for k in ("networkmagic", "systemstart", "slotlength")}
+        if values["networkmagic"] is None:
+            return None
+        return Genesis(values["networkmagic"], values["systemstart"], values["slotlength"])
 
     def tip_height(self) -> int:
         response = self._call("GET", "/tip")
@@ -346,19 +404,53 @@ class KoiosReader(_BaseReader):
         return _req_int(self._name, row, "block_height", "block_no")
 
 
+def _koios_int(value: Any) -> int | None:
+    """Koios genesis values are decimal strings (sometimes numbers)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 <= value <= MAX_UINT else None
+    if isinstance(value, str) and value.isdigit() and len(value) <= 19:
+        number = int(value)
+        return number if number <= MAX_UINT else None
+    return None
+
+
+def _row_is_valid(row: dict[str, Any]) -> bool | None:
+    """The is_valid flag of the transaction CBOR a Koios row carries (None when unreadable)."""
+    from anchor.label309.txbind import TxBindError, split_tx
+
+    text = row.get("cbor")
+    if not isinstance(text, str):
+        return None
+    try:
+        return split_tx(bytes.fromhex(text)).is_valid
+    except (ValueError, TxBindError, RecursionError, MemoryError):
+        return None
+
+
 class HttpxClient:
     """A plain :class:`HttpClient` over httpx (imported on first use): no redirects, bounded bodies.
 
-    ``purpose`` is accepted for interface compatibility and ignored; the verifier's
-    egress wrapper is what records it.
+    ``timeout`` is the total time one request may take (connect, send, headers and
+    body together; not per read). ``deadline`` (a ``time.monotonic()`` value) ends every
+    request, and refuses new ones, once passed: the whole run's deadline. ``purpose`` is
+    accepted for interface compatibility and ignored; the verifier's egress wrapper is
+    what records it.
     """
 
     def __init__(
-        self, *, timeout: float = 20.0, max_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+        self,
+        *,
+        timeout: float = DEFAULT_REQUEST_TIMEOUT,
+        max_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        deadline: float | None = None,
     ) -> None:
         self._timeout = timeout
         self._max_bytes = max_bytes
+        self._deadline = deadline
         self._client: Any = None
+        self._transport: Any = None
 
     def request(
         self,
@@ -370,10 +462,23 @@ class HttpxClient:
         json: Any = None,
         content: bytes | None = None,
     ) -> HttpResponse:
+        import time
+
         import httpx
 
+        from anchor.chain.deadline_http import DeadlineTransport
+
+        ends = time.monotonic() + self._timeout
+        if self._deadline is not None:
+            if time.monotonic() >= self._deadline:
+                raise TransportError(f"run deadline passed before {method} {url}")
+            ends = min(ends, self._deadline)
         if self._client is None:
-            self._client = httpx.Client(follow_redirects=False, timeout=self._timeout)
+            self._transport = DeadlineTransport()
+            self._client = httpx.Client(
+                follow_redirects=False, timeout=self._timeout, transport=self._transport
+            )
+        self._transport.deadline = ends
         try:
             with self._client.stream(
                 method, url, headers=headers, json=json, content=content
@@ -389,6 +494,8 @@ class HttpxClient:
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, ValueError) as exc:
             # InvalidURL, StreamError and the idna codec's UnicodeError (a ValueError) are
             # not HTTPError subclasses; none of them may escape as an unexpected crash.
+            if isinstance(exc, httpx.TimeoutException) and time.monotonic() >= ends:
+                raise TransportError(f"deadline exceeded for {method} {url}") from exc
             raise TransportError(f"{type(exc).__name__} for {method} {url}") from exc
 
     def close(self) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -44,6 +45,74 @@ if TYPE_CHECKING:
     from anchor.verify.run import VerifyRequest
 
 NETWORK_CHOICES = ("mainnet", "preprod", "preview", "devnet")
+_HEX = frozenset("0123456789abcdef")
+_KEY_FILE_LIMIT = 64 * 1024
+
+
+def _is_hex(text: str, length: int) -> bool:
+    return len(text) == length and set(text) <= _HEX
+
+
+def _signer_key(value: str) -> str:
+    """``--signer``: a 64-hex Ed25519 public key, or a file written by `anchor keys show`.
+
+    The file may be the text output (a line ``identity public key: HEX``), the ``--json``
+    output (``identity_public_key``) or a bare key. Its content is never echoed.
+    """
+    text = value.strip().lower()
+    if _is_hex(text, 64):
+        return text
+    path = Path(value)
+    if not path.is_file():
+        raise InputError(
+            f"--signer {value}: neither a 64-hex Ed25519 public key nor a readable file",
+            hint="pass the key `anchor keys show` prints, or a file holding that output",
+        )
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(_KEY_FILE_LIMIT + 1)
+    except OSError as exc:
+        raise InputError(f"--signer {value}: cannot read ({exc.strerror})") from exc
+    content = data[:_KEY_FILE_LIMIT].decode("utf-8", "replace")
+    found: str | None = None
+    try:
+        doc = json.loads(content)
+    except (ValueError, RecursionError):
+        doc = None
+    if isinstance(doc, dict) and isinstance(doc.get("identity_public_key"), str):
+        found = doc["identity_public_key"].strip().lower()
+    else:
+        for line in content.splitlines():
+            head, sep, tail = line.partition(":")
+            if sep and head.strip().lower() == "identity public key":
+                found = tail.strip().lower()
+                break
+        else:
+            found = content.strip().lower()
+    if found is None or not _is_hex(found, 64):
+        raise InputError(
+            f"--signer {value}: no identity public key in it",
+            hint="write it with `anchor keys show KEYS --network NET > FILE`",
+        )
+    return found
+
+
+def _digests(values: list[str]) -> tuple[bytes, ...]:
+    """``--sha256`` values (``-`` reads one digest a line from stdin), as bytes."""
+    out: list[bytes] = []
+    for value in values:
+        lines = sys.stdin.read().splitlines() if value == "-" else [value]
+        for line in lines:
+            text = line.strip().lower()
+            if not text:
+                continue
+            if not _is_hex(text, 64):
+                shown = text if len(text) <= 80 else text[:77] + "..."
+                raise InputError(f"--sha256 {shown!r}: not a 64-hex SHA-256 digest")
+            out.append(bytes.fromhex(text))
+    if values and not out:
+        raise InputError("--sha256 -: no digest on stdin")
+    return tuple(out)
 
 
 def _providers(values: list[str], urls: list[str]) -> tuple[tuple[str, str | None], ...]:
@@ -349,6 +418,50 @@ def verify(
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
+    signer: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--signer",
+            metavar="HEX|FILE",
+            help="Require a valid signature by this Ed25519 key (hex, or a file written by "
+            "`anchor keys show`); repeatable: any one of them. Else exit 1 SIGNER_NOT_EXPECTED.",
+        ),
+    ] = None,
+    sha256: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--sha256",
+            metavar="HEX",
+            help="Check a SHA-256 digest you hold, without the file (repeatable; '-' reads "
+            "one digest a line from stdin). Needs --bundle or --proof.",
+        ),
+    ] = None,
+    trust_provider: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trust-provider",
+            metavar="NAME|URL",
+            help="When providers disagree on block facts, use this one's (name, or its URL).",
+        ),
+    ] = None,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout",
+            min=0.1,
+            metavar="SECONDS",
+            help="Total time one provider request may take (not per read).",
+        ),
+    ] = 20.0,
+    run_timeout: Annotated[
+        float,
+        typer.Option(
+            "--run-timeout",
+            min=0.1,
+            metavar="SECONDS",
+            help="Total time for all provider requests of the run.",
+        ),
+    ] = 120.0,
 ) -> None:
     """Check that each FILE is one of the anchored items of a release (Label 309 on Cardano).
 
@@ -373,6 +486,10 @@ def verify(
 
     specs = _providers(provider or [], provider_url or [])
     online = online or bool(specs)
+    pins = tuple(dict.fromkeys(_signer_key(v) for v in signer or ()))
+    digests = _digests(sha256 or [])
+    if digests and bundle is None and proof is None:
+        raise InputError("--sha256 needs --bundle DIR or --proof FILE to check the digest against")
     proof_file = _read_proof(proof) if proof is not None else None
     if bundle is None and tx is None and tx_hash is None:
         tx_hash, proof_network = _proof_anchor(proof, proof_file)  # a published proof knows it
@@ -392,18 +509,27 @@ def verify(
         deny_hosts=tuple(deny_host or ()),
         supported_critical_extensions=frozenset(supported_crit or ()),
         blockfrost_project_id=os.environ.get("BLOCKFROST_PROJECT_ID") or None,
+        digests=digests,
+        signer_pins=pins,
+        trust_providers=tuple(trust_provider or ()),
+        timeout=timeout,
+        run_timeout=run_timeout,
     )
     _preflight(request, report_file=report_file, proof=proof)
     report = run_verify(request)
     doc = report.to_json()
+    summary = None
+    if not quiet:
+        from anchor.verify.summary import render_summary
+
+        # rendered before anything is written: a report on disk never outlives a crash
+        summary = render_summary(report)
     if report_file is not None:
         _write_report(request, report_file, proof, doc)
     if json_out:
         emit_json(doc, pretty=True)
-    if not quiet:
-        from anchor.verify.summary import render_summary
-
-        note(render_summary(report))
+    if summary is not None:
+        note(summary)
         for line in _hints(report):
             note(line)
     raise typer.Exit(report.exit_code)

@@ -128,7 +128,7 @@ class ProofIndex:
         return self._leaf_index.get(digest)
 
 
-def _read_proof(path: Path) -> bytes:
+def read_proof(path: Path) -> bytes:
     """A proof file's bytes: a regular file of at most PROOF_CAP bytes (InputError otherwise)."""
     return read_regular(real(path), cap=PROOF_CAP)
 
@@ -146,7 +146,7 @@ def _scan(proofs_dir: Path, confine: Path) -> dict[bytes, list[Path]]:
             if not inside(path, confine):
                 continue
             try:
-                proof = ProofFile.from_json_bytes(_read_proof(path))
+                proof = ProofFile.from_json_bytes(read_proof(path))
             except (OSError, InputError):
                 continue
             found.setdefault(proof.digest, []).append(path)
@@ -155,7 +155,7 @@ def _scan(proofs_dir: Path, confine: Path) -> dict[bytes, list[Path]]:
 
 def _load(path: Path) -> ProofFile | str:
     try:
-        return ProofFile.from_json_bytes(_read_proof(path))
+        return ProofFile.from_json_bytes(read_proof(path))
     except FileNotFoundError:
         return f"cannot read {path.name}: it disappeared"
     except ProofFileError as exc:

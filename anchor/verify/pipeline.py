@@ -40,8 +40,24 @@ from anchor.verify.content import (
 )
 from anchor.verify.files import ProofIndex, check_files
 from anchor.verify.record_checks import check_signatures, validate_body
-from anchor.verify.report import ChainFactsSummary, FileEntry, SignatureEntry, VerifyReport
+from anchor.verify.report import (
+    ChainFactsSummary,
+    FileEntry,
+    Finding,
+    SignatureEntry,
+    VerifyReport,
+)
 from anchor.verify.resolve import Resolution, bind_offline, resolve_online
+from anchor.verify.trust import (
+    SIGNER_NOT_PINNED_NOTE,
+    ManifestItem,
+    annotate_files,
+    assess_facts,
+    assess_tx,
+    clock_for,
+    pin_signers,
+)
+from anchor.verify.txfacts import TxFacts, read_tx_facts
 from anchor.verify.verdict import FILE_NOT_CHECKED, decide, make_issue
 
 DEFAULT_MIN_CONFIRMATIONS = 15
@@ -61,11 +77,16 @@ class VerifyConfig:
     ``network`` is one of ``mainnet``, ``preprod``, ``preview``, ``devnet`` (InputError
     otherwise): it fixes the wallet-address header (``0xe1`` on mainnet, ``0xe0`` on the
     others), so an unrecognised spelling must not silently select the testnet header.
+    ``trust`` names the endpoints whose block facts settle a disagreement
+    (``--trust-provider``); ``signer_pins`` the lower-case hex Ed25519 keys one of which
+    must have signed (``--signer``).
     """
 
     network: str
     min_confirmations: int = DEFAULT_MIN_CONFIRMATIONS
     supported_critical_extensions: frozenset[str] = frozenset()
+    trust: tuple[str, ...] = ()
+    signer_pins: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.network not in NETWORKS:
@@ -90,7 +111,10 @@ class Evidence:
     """Out-of-band material: content bytes per item/commitment, files to check, proof sources.
 
     ``expect_content`` is True for a bundle run: the commitment floor then applies (no
-    content commitment verified → ``unverifiable``). A ``merkle[i]`` without its
+    content commitment verified → ``unverifiable``). ``bundle_observations`` are the
+    block facts the bundle states besides ``chain-facts.json`` (``anchor.json``, proof
+    ``anchor`` objects); ``references`` the ``(source, tx hash)`` pairs the bundle's files
+    name, which must be the transaction verified. A ``merkle[i]`` without its
     leaves-list is reported (``MERKLE_LEAVES_UNAVAILABLE``) in every run, since this
     verifier never fetches one (docs/adr/0005).
     """
@@ -100,6 +124,10 @@ class Evidence:
     files: Sequence[tuple[str, bytes]] = ()
     proofs: ProofIndex = field(default_factory=ProofIndex)
     expect_content: bool = False
+    bundle_observations: Sequence[Observation] = ()
+    references: Sequence[tuple[str, str]] = ()
+    manifest_items: Mapping[int, ManifestItem] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -109,6 +137,8 @@ class _Context:
     mode: str
     audit_trail: tuple[dict[str, Any], ...] = ()
     attempts: tuple[dict[str, str], ...] = ()
+    findings: tuple[Finding, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 def _aligned(body: bytes | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -145,10 +175,17 @@ def _report(
     floor_unmet: bool = False,
     steps: Mapping[str, str] | None = None,
     extension_keys: tuple[str, ...] = (),
+    findings: tuple[Finding, ...] = (),
 ) -> VerifyReport:
     all_issues = sort_issues(tuple(issues))
-    verdict = decide(all_issues, file_codes=[f.code for f in files], floor_unmet=floor_unmet)
-    if facts is not None and facts.disagreements and verdict == "valid":
+    all_findings = (*ctx.findings, *findings)
+    verdict = decide(
+        all_issues,
+        file_codes=[f.code for f in files],
+        floor_unmet=floor_unmet,
+        findings=[(f.code, f.effect) for f in all_findings],
+    )
+    if facts is not None and not facts.established and verdict == "valid":
         verdict = "unverifiable"
     if items is None or merkle is None:
         items, merkle = _aligned(body)
@@ -178,17 +215,37 @@ def _report(
         signatures=signatures,
         files=files,
         chain_facts=(
-            ChainFactsSummary(tuple(o.to_json() for o in facts.observations), facts.disagreements)
+            ChainFactsSummary(
+                tuple(o.to_json() for o in facts.observations),
+                facts.disagreements,
+                source=facts.source,
+                trusted=facts.trusted,
+            )
             if facts is not None
             else None
         ),
         merkle_roots=roots,
-        notes=notes,
+        notes=(*ctx.notes, *notes),
         mode=ctx.mode,
         steps=dict(steps or {}),
         attempts=ctx.attempts,
         extension_keys=extension_keys,
+        findings=all_findings,
+        signer_pins=config.signer_pins,
+        record_signed=_record_signed(body),
     )
+
+
+def _record_signed(body: bytes | None) -> bool | None:
+    """Whether the record carries any ``sigs`` entry (None when it does not decode)."""
+    if body is None:
+        return None
+    try:
+        record = cbor.decode(body)
+    except cbor.CborError:
+        return None
+    sigs = record.get("sigs") if isinstance(record, cbor.CborMap) else None
+    return isinstance(sigs, list) and bool(sigs)
 
 
 def _run_record(
@@ -242,7 +299,7 @@ def _run_record(
             steps=steps,
             extension_keys=ext,
         )
-    if facts.disagreements:
+    if not facts.established:
         notes.append(DISAGREE_NOTE)
     depth = facts.depth if facts.depth is not None else 0
     if depth < config.min_confirmations:
@@ -267,8 +324,11 @@ def _run_record(
         )
     steps["confirmations"] = "ok"
     signatures, sig_issues = check_signatures(body, network=ctx.network)
+    signatures, pin_findings = pin_signers(signatures, config.signer_pins)
     issues.extend(sig_issues)
-    steps["signatures"] = "failed" if sig_issues else "ok"
+    steps["signatures"] = "failed" if sig_issues or pin_findings else "ok"
+    if not config.signer_pins:
+        notes.append(SIGNER_NOT_PINNED_NOTE)
     commitments = record_commitments(record)
     content = check_content(
         record, item_bytes=evidence.item_bytes, leaves_bytes=evidence.leaves_bytes
@@ -281,6 +341,8 @@ def _run_record(
         if "sha2-256" in item_digests(item)
     }
     files = check_files(evidence.files, proofs, commitments[0] if commitments else None)
+    if content.items[:1] == ("checked",):
+        files = annotate_files(files, evidence.manifest_items)
     files_ok = any(f.inclusion_ok for f in files)
     issues.extend(content.issues)
     verified = content.any_checked or files_ok
@@ -302,6 +364,48 @@ def _run_record(
         floor_unmet=floor_unmet,
         steps=steps,
         extension_keys=ext,
+        findings=pin_findings,
+    )
+
+
+def _served_by(resolution: Resolution) -> str:
+    """Who served the bound transaction bytes (the provider, or the file offline)."""
+    for a in resolution.attempts:
+        if a.step == "fetch" and a.outcome == "bound":
+            return a.provider
+    return "tx.cbor"
+
+
+def _assess(
+    resolution: Resolution,
+    observations: list[Observation],
+    config: VerifyConfig,
+    evidence: Evidence,
+    ctx: _Context,
+) -> tuple[CombinedFacts | None, _Context]:
+    """Trust-boundary checks on the bound transaction and its facts (see anchor.verify.trust)."""
+    tx = read_tx_facts(resolution.tx_bytes) if resolution.tx_bytes is not None else TxFacts()
+    assessed = assess_facts(
+        observations,
+        evidence.bundle_observations,
+        tx,
+        clock=clock_for(config.network, resolution.system_start),
+        trust=config.trust,
+        served_by=_served_by(resolution),
+    )
+    disputed = any(
+        d.get("field") == "is_valid"
+        for d in (assessed.facts.disagreements if assessed.facts else ())
+    )
+    findings = (
+        *resolution.findings,
+        *assess_tx(
+            tx, config.network, ctx.tx_hash, evidence.references, is_valid_disputed=disputed
+        ),
+        *assessed.findings,
+    )
+    return assessed.facts, replace(
+        ctx, findings=(*ctx.findings, *findings), notes=(*ctx.notes, *assessed.notes)
     )
 
 
@@ -321,9 +425,10 @@ def _after_resolution(
             ctx, config, [issue], files=_not_checked(evidence.files, "no record"), steps=steps
         )
     observations = list(facts_override) if facts_override else list(resolution.observations)
-    facts = (
-        combine(observations)
-        if observations
+    combined, ctx = _assess(resolution, observations, config, evidence, ctx)
+    facts: CombinedFacts | Issue = (
+        combined
+        if combined is not None
         else resolution.issue or make_issue(c.PROVIDER_UNAVAILABLE, NO_FACTS_NOTE)
     )
     if isinstance(bound, BindFailed):
@@ -349,7 +454,7 @@ def verify_tx(
     ``audit_trail`` is a zero-argument callable returning the egress trail (read after
     the run); the readers must have been built over that egress.
     """
-    resolution = resolve_online(tx_hash, readers)
+    resolution = resolve_online(tx_hash, readers, network=config.network)
     return _finish(resolution, None, config, evidence or Evidence(), "online", audit_trail)
 
 
@@ -380,6 +485,7 @@ def _finish(
         tx_hash=resolution.tx_hash,
         mode=mode,
         attempts=tuple(a.to_json() for a in resolution.attempts),
+        notes=evidence.notes,
     )
     report = _after_resolution(resolution, observations, config, evidence, ctx)
     if audit_trail is None:

@@ -14,6 +14,13 @@ compared. When no provider gives them, the bound record is still returned with a
 ``PROVIDER_UNAVAILABLE`` issue: structural validation precedes the depth check, so a
 malformed record is ``failed`` whatever the block facts.
 
+Before anything else, each provider that has a genesis endpoint is asked which network
+it serves (``/genesis`` network magic, as ``anchor publish`` does): a provider of
+another network is not used at all (``PROVIDER_WRONG_NETWORK``, a warning), and when
+every provider serves another network the run is refused (InputError, exit 4): the
+auditor's ``--network`` and providers do not match. The devnet's ``system_start``
+comes from the same answer (its slot clock starts there).
+
 Offline, :func:`bind_offline` binds given transaction bytes the same way.
 
 Both return a :class:`Resolution` whose ``attempts`` say what each provider did.
@@ -24,13 +31,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from anchor.chain.network import network_by_magic, network_by_name
 from anchor.chain.readers import ChainReader, ReaderError, TxUnknown
+from anchor.errors import InputError
 from anchor.label309 import codes as c
 from anchor.label309.codes import Issue
 from anchor.label309.txbind import BindFailed, BindOk, TxBindError, bind, split_tx
 from anchor.verify.chainfacts import Observation
 from anchor.verify.egress import EgressRefused
-from anchor.verify.verdict import make_issue
+from anchor.verify.report import Finding
+from anchor.verify.verdict import EFFECT_WARNING, PROVIDER_WRONG_NETWORK, make_issue
 
 BindOutcome = BindOk | BindFailed
 
@@ -71,15 +81,19 @@ class Resolution:
     attempts: tuple[Attempt, ...]
     observations: tuple[Observation, ...] = ()
     tx_bytes: bytes | None = None
+    findings: tuple[Finding, ...] = ()
+    system_start: int | None = None
 
 
 def bind_bytes(tx_hash: bytes, tx_bytes: bytes) -> BindOutcome:
     """Split a full signed transaction and bind it to ``tx_hash`` (never raises for bytes)."""
     try:
         parts = split_tx(tx_bytes)
+        return bind(tx_hash, parts.body, parts.aux)
     except TxBindError as exc:
         return BindFailed(c.TX_INTEGRITY_MISMATCH, exc.detail)
-    return bind(tx_hash, parts.body, parts.aux)
+    except (RecursionError, MemoryError):
+        return BindFailed(c.TX_INTEGRITY_MISMATCH, "transaction bytes nest too deep to read")
 
 
 def bind_offline(tx_hash: str, tx_bytes: bytes, *, source: str) -> Resolution:
@@ -98,10 +112,63 @@ def _refused(tx_hash: str, exc: EgressRefused, attempts: list[Attempt]) -> Resol
     return Resolution(tx_hash, None, make_issue(exc.code, exc.detail), tuple(attempts))
 
 
-def resolve_online(tx_hash: str, readers: Sequence[ChainReader]) -> Resolution:
-    """Steps 1-2 over the ordered provider chain, then block facts from every provider."""
+def _endpoint(reader: ChainReader) -> str:
+    return str(getattr(reader, "base_url", ""))
+
+
+def _networks(
+    readers: Sequence[ChainReader], network: str | None, attempts: list[Attempt]
+) -> tuple[list[ChainReader], list[Finding], int | None]:
+    """The readers that serve ``network`` (or cannot say), findings, the devnet's start."""
+    if network is None:
+        return list(readers), [], None
+    want = network_by_name(network)
+    usable: list[ChainReader] = []
+    findings: list[Finding] = []
+    refused: list[str] = []
+    start: int | None = None
+    for reader in readers:
+        ask = getattr(reader, "genesis", None)
+        try:
+            genesis = ask() if ask is not None else None
+        except EgressRefused as exc:
+            if exc.code == c.SERVICE_INDEPENDENCE_VIOLATION:
+                attempts.append(Attempt(reader.name, "genesis", "refused", exc.detail))
+                raise
+            genesis = None
+        if genesis is None or genesis.magic == want.magic:
+            usable.append(reader)
+            if genesis is not None and start is None:
+                start = genesis.system_start
+            continue
+        known = network_by_magic(genesis.magic)
+        served = known.name if known else f"an unknown network (magic {genesis.magic})"
+        why = f"{reader.name} at {_endpoint(reader)} serves {served}, not {network}"
+        attempts.append(Attempt(reader.name, "genesis", "wrong-network", why))
+        findings.append(Finding(PROVIDER_WRONG_NETWORK, EFFECT_WARNING, why + "; not used"))
+        refused.append(why)
+    if readers and not usable:
+        raise InputError(
+            f"--network {network}, but " + "; ".join(refused),
+            hint="pass the --network the providers serve, or providers of that network",
+        )
+    return usable, findings, start
+
+
+def resolve_online(
+    tx_hash: str, readers: Sequence[ChainReader], *, network: str | None = None
+) -> Resolution:
+    """Steps 1-2 over the ordered provider chain, then block facts from every provider.
+
+    With ``network``, providers serving another network are left out first (see the
+    module docstring).
+    """
     requested = bytes.fromhex(tx_hash)
     attempts: list[Attempt] = []
+    try:
+        readers, findings, start = _networks(readers, network, attempts)
+    except EgressRefused as exc:
+        return _refused(tx_hash, exc, attempts)
     survivor: BindOutcome | None = None
     tx_bytes: bytes | None = None
     discarded: set[int] = set()
@@ -137,7 +204,7 @@ def resolve_online(tx_hash: str, readers: Sequence[ChainReader]) -> Resolution:
             issue = make_issue(c.TX_NOT_FOUND, f"no provider knows transaction {tx_hash}")
         else:
             issue = make_issue(c.PROVIDER_UNAVAILABLE, "no provider gave a usable answer")
-        return Resolution(tx_hash, None, issue, tuple(attempts))
+        return Resolution(tx_hash, None, issue, tuple(attempts), findings=tuple(findings))
     observations: list[Observation] = []
     for position, reader in enumerate(readers):
         if position in discarded:
@@ -159,10 +226,21 @@ def resolve_online(tx_hash: str, readers: Sequence[ChainReader]) -> Resolution:
                 return _refused(tx_hash, exc, attempts)
             continue
         attempts.append(Attempt(reader.name, "block-facts", "ok"))
-        observations.append(Observation.from_block_facts(reader.name, facts, tip))
+        observations.append(
+            Observation.from_block_facts(reader.name, facts, tip, endpoint=_endpoint(reader))
+        )
+    no_facts = None
     if not observations:
-        issue = make_issue(c.PROVIDER_UNAVAILABLE, "no provider gave the including block's facts")
-        return Resolution(tx_hash, survivor, issue, tuple(attempts), tx_bytes=tx_bytes)
+        no_facts = make_issue(
+            c.PROVIDER_UNAVAILABLE, "no provider gave the including block's facts"
+        )
     return Resolution(
-        tx_hash, survivor, None, tuple(attempts), tuple(observations), tx_bytes=tx_bytes
+        tx_hash,
+        survivor,
+        no_facts,
+        tuple(attempts),
+        tuple(observations),
+        tx_bytes=tx_bytes,
+        findings=tuple(findings),
+        system_start=start,
     )

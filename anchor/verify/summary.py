@@ -1,11 +1,15 @@
 """The human summary of a verify report (plain text; the CLI writes it to stderr).
 
 It states what was established and nothing more: the verdict, network, transaction,
-block time (UTC and POSIX seconds) and depth, the verified signer keys with the scope
-of their signatures ("signature over record body" — never "published by"), the
-anchored roots, the content checks, then one line per file with its leaf index and
-result, then the issues and notes. Under ``pending`` it says the result is not final.
-Every line has its control characters escaped (:func:`anchor.text.printable`).
+block time (UTC and POSIX seconds) with where it came from (``from the bundle, not
+authenticated`` unless providers this run asked confirmed it) and depth; always one
+signer line — ``signed by K (verified)``, ``not signed`` or ``no verified signature`` —
+and whether the signer was pinned (``--signer``); unverified signature entries apart,
+marked as such (a key there never signed anything); the anchored roots, the content
+checks, one line per file with its leaf index, result and matched item, then findings,
+issues and notes. Under ``pending`` it says the result is not final. It never raises
+for any report value (a time outside the calendar is shown as a number). Every line
+has its control characters escaped (:func:`anchor.text.printable`).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from anchor.text import printable
-from anchor.verify.report import VerifyReport
+from anchor.verify.report import SIGNER_UNSIGNED, SIGNER_VERIFIED, VerifyReport
 
 _VERDICT_TEXT = {
     "valid": "VALID",
@@ -24,8 +28,11 @@ _VERDICT_TEXT = {
 
 
 def utc_text(posix: int) -> str:
-    """``2026-01-01T00:00:00Z`` for POSIX seconds."""
-    return datetime.fromtimestamp(posix, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """``2026-01-01T00:00:00Z`` for POSIX seconds (``out of range`` when no date has it)."""
+    try:
+        return datetime.fromtimestamp(posix, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, OSError, ValueError):
+        return "out of range"
 
 
 def _file_lines(report: VerifyReport) -> list[str]:
@@ -35,10 +42,42 @@ def _file_lines(report: VerifyReport) -> list[str]:
     for f in report.files:
         leaf = "-" if f.leaf_index is None else str(f.leaf_index)
         result = "ok" if f.inclusion_ok else (f.code or "failed")
-        lines.append(f"  {leaf:>6}  {result:<24}  {f.name}")
+        item = f" (item {f.item_name}, {f.item_kind})" if f.item_name is not None else ""
+        lines.append(f"  {leaf:>6}  {result:<24}  {f.name}{item}")
+        lines.extend(f"          warning: {w}" for w in f.warnings)
     ok = sum(1 for f in report.files if f.inclusion_ok)
     lines.append(f"  {ok} of {len(report.files)} file(s) anchored")
     return lines
+
+
+def _signer_lines(report: VerifyReport) -> list[str]:
+    """Always one ``signer:`` line; unverified entries apart; the pin, or that there was none."""
+    status = report.signer_status
+    ran = report.steps.get("signatures") in ("ok", "failed")
+    if status == SIGNER_VERIFIED:
+        head = [
+            f"signer:       signed by {key} (verified; signature over record body)"
+            for key in report.verified_keys
+        ]
+    elif status == SIGNER_UNSIGNED:
+        head = ["signer:       not signed (the record carries no signature)"]
+    else:
+        why = "" if ran else " (the signature step did not run)"
+        head = [f"signer:       no verified signature{why}"]
+    unverified = [s for s in report.signatures if not s.ok]
+    if unverified:
+        head.append("unverified signature entries (these keys did NOT sign):")
+        head.extend(
+            f"  sigs[{s.index}] claims {s.signer_public_key or '(key unresolved)'}: {s.code}"
+            for s in unverified
+        )
+    if report.signer_pins:
+        matched = report.signer_json()["pinMatched"]
+        state = {True: "a pinned key signed", False: "NO pinned key signed", None: "not checked"}
+        head.append(f"signer pin:   {', '.join(report.signer_pins)} ({state[matched]})")
+    else:
+        head.append("signer pin:   not pinned (pass --signer KEY to require the publisher's key)")
+    return head
 
 
 def render_summary(report: VerifyReport) -> str:
@@ -49,7 +88,10 @@ def render_summary(report: VerifyReport) -> str:
     if report.tx_hash:
         lines.append(f"transaction:  {report.tx_hash}")
     if report.block_time is not None:
-        lines.append(f"block time:   {utc_text(report.block_time)} ({report.block_time})")
+        origin = ""
+        if report.chain_facts is not None and report.chain_facts.source == "bundle":
+            origin = "; block time from the bundle, not authenticated"
+        lines.append(f"block time:   {utc_text(report.block_time)} ({report.block_time}{origin})")
     if report.block_height is not None:
         where = f"block:        height {report.block_height}"
         if report.block_slot is not None:
@@ -59,16 +101,16 @@ def render_summary(report: VerifyReport) -> str:
         lines.append(
             f"depth:        {report.confirmation_depth} (threshold {report.confirmation_threshold})"
         )
-    for s in report.signatures:
-        state = "verified" if s.ok else f"NOT verified: {s.code}"
-        key = s.signer_public_key or "(key unresolved)"
-        lines.append(f"signer key:   {key} (signature over record body; {state})")
+    lines.extend(_signer_lines(report))
     for i, root in enumerate(report.merkle_roots):
         status = report.merkle[i] if i < len(report.merkle) else "not_checked"
         lines.append(f"root:         merkle[{i}] {root} (leaves-list {status})")
     for i, status in enumerate(report.items):
         lines.append(f"item:         items[{i}] content {status}")
     lines.extend(_file_lines(report))
+    if report.findings:
+        lines.append("findings:")
+        lines.extend(f"  [{f.effect}] {f.code}: {f.message}" for f in report.findings)
     if report.chain_facts is not None and report.chain_facts.disagreements:
         lines.append("providers disagree on block facts:")
         for d in report.chain_facts.disagreements:

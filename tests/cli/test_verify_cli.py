@@ -46,9 +46,13 @@ def test_summary_on_stderr_names_everything_an_auditor_needs(run_cli: Run, pub: 
     assert "verdict:      VALID (exit 0)" in err
     assert "network:      cardano:preprod" in err
     assert f"transaction:  {pub.tx_hash}" in err
-    assert "block time:   2026-01-01T00:00:00Z (1767225600)" in err
+    assert (
+        "block time:   2026-01-01T00:00:00Z (1767225600; block time from the bundle, "
+        "not authenticated)" in err
+    )
     assert "depth:        100 (threshold 15)" in err
-    assert "(signature over record body; verified)" in err
+    assert "signer:       signed by " in err and "(verified; signature over record body)" in err
+    assert "signer pin:   not pinned" in err
     assert f"root:         merkle[0] {pub.root.hex()}" in err
     assert f"       2  ok                        {target}" in err
 
@@ -71,6 +75,8 @@ def test_json_report_on_stdout(run_cli: Run, pub: Published) -> None:
             "code": None,
             "proofSource": "proofs/",
             "message": "",
+            "item": {"name": "README.txt", "kind": "artifact"},
+            "warnings": [],
         }
     ]
 
@@ -188,7 +194,11 @@ def test_report_file_is_written(run_cli: Run, pub: Published, tmp_path: Path) ->
 def test_devnet_threshold_defaults_to_one(run_cli: Run, pub: Published, tmp_path: Path) -> None:
     facts = tmp_path / "facts.json"
     facts.write_bytes(chain_facts(pub.tx_hash, observation(tip=1000), network="devnet"))
-    base = _readme_args(pub, "--chain-facts", str(facts), "--json")
+    base = [
+        "verify", str(pub.file("README.txt")), "--proof",
+        str(pub.bundle / "proofs" / "README.txt.proof.json"),
+        "--tx", str(pub.bundle / "tx.cbor"), "--chain-facts", str(facts), "--json",
+    ]  # fmt: skip
     doc = json.loads(run_cli([*base, "--network", "devnet"]).stdout)
     assert (doc["verdict"], doc["confirmationDepth"], doc["confirmationThreshold"]) == (
         "valid",
@@ -306,6 +316,8 @@ def test_online_over_loopback_with_a_provider_chain(
     doc = json.loads(r.stdout)
     assert (r.exit_code, doc["verdict"], doc["mode"]) == (0, "valid", "online")
     assert [(e["method"], e["url"].removeprefix(url), e["status"]) for e in doc["auditTrail"]] == [
+        ("GET", "/bf/genesis", 200),
+        ("GET", "/koios/genesis", 200),
         ("GET", f"/bf/txs/{pub.tx_hash}/cbor", 200),
         ("GET", f"/bf/txs/{pub.tx_hash}", 200),
         ("GET", "/bf/blocks/latest", 200),
@@ -515,8 +527,8 @@ def test_provider_flags_imply_online(
     r = run_cli(_readme_args(pub, "--provider", f"blockfrost={url}/bf", "--json", "-q"))
     doc = json.loads(r.stdout)
     assert (r.exit_code, doc["verdict"], doc["mode"], r.stderr) == (0, "valid", "online", "")
-    assert [e["status"] for e in doc["auditTrail"]] == [200, 200, 200]
-    assert len(chain.log) == 3
+    assert [e["status"] for e in doc["auditTrail"]] == [200, 200, 200, 200]
+    assert len(chain.log) == 4  # /genesis, then the transaction, its block, the tip
 
 
 def test_report_destination_is_checked_before_verifying(

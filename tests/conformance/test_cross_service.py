@@ -23,13 +23,28 @@ import pytest
 
 from anchor.label309 import cbor
 from anchor.label309.cbor import CborMap
-from anchor.verify.chainfacts import Observation
+from anchor.verify.chainfacts import SOURCE_PROVIDER, Observation
+from anchor.verify.txfacts import CLOCKS
 from anchor.verify.pipeline import BlockInfo, VerifyConfig, verify_record_bytes, verify_tx_bytes
 from tests.conftest import l309_data_dir
 from tests.unit.verify.kit import make_tx
 
 DATA = l309_data_dir()
-FACTS = [Observation("vector", 100, "ab" * 32, 5000, 1_779_148_800, tip_height=199)]
+BLOCK_TIME = 1_779_148_800
+
+
+def facts_for(network: str) -> list[Observation]:
+    """Facts as a provider this run asked would give them (bundle facts alone never make
+    "valid"), with the slot whose start is BLOCK_TIME on ``network``'s clock."""
+    clock = CLOCKS[network]
+    shelley = clock.time_of(clock.byron_slots)
+    slot = clock.byron_slots + (BLOCK_TIME - shelley)
+    assert clock.time_of(slot) == BLOCK_TIME
+    return [
+        Observation(
+            "vector", 100, "ab" * 32, slot, BLOCK_TIME, tip_height=199, source=SOURCE_PROVIDER
+        )
+    ]
 
 
 def _load(rel: str) -> Any:
@@ -159,12 +174,12 @@ def test_other_implementations_signed_record_in_a_transaction(
     assert record is not None
     tx_hash, tx = make_tx(record)
     config = VerifyConfig(network=network, supported_critical_extensions=crit)
-    report = verify_tx_bytes(tx_hash, tx, FACTS, config=config)
+    report = verify_tx_bytes(tx_hash, tx, facts_for(network), config=config)
     errors = sorted({i.code for i in report.issues if i.severity == "error"})
     assert (report.verdict, errors) == (verdict, sorted(codes))
     if verdict != "failed":
         assert report.signatures and all(s.ok for s in report.signatures)
-        assert report.confirmation_depth == 100 and report.block_time == 1_779_148_800
+        assert report.confirmation_depth == 100 and report.block_time == BLOCK_TIME
 
 
 def test_other_implementations_signer_keys_are_reported(l309_data: Path) -> None:
@@ -173,7 +188,9 @@ def test_other_implementations_signer_keys_are_reported(l309_data: Path) -> None
     )
     for v in mixed["vectors"]:
         tx_hash, tx = make_tx(bytes.fromhex(v["cbor_hex"]))
-        report = verify_tx_bytes(tx_hash, tx, FACTS, config=VerifyConfig(network="mainnet"))
+        report = verify_tx_bytes(
+            tx_hash, tx, facts_for("mainnet"), config=VerifyConfig(network="mainnet")
+        )
         got = [(s.index, s.signer_type, s.signer_public_key, s.ok) for s in report.signatures]
         want = [
             (s["index"], s["signer_type"], s["signer_pub_hex"], s["ok"])
@@ -214,7 +231,7 @@ def test_maximal_record_surfaces_extension_keys_and_supersedes(l309_data: Path) 
     )
     tx_hash, tx = make_tx(bytes.fromhex(vector["cbor_hex"]))
     config = VerifyConfig(network="preprod", supported_critical_extensions=frozenset({"x-note"}))
-    report = verify_tx_bytes(tx_hash, tx, FACTS, config=config)
+    report = verify_tx_bytes(tx_hash, tx, facts_for("preprod"), config=config)
     assert report.verdict == "unverifiable"  # no leaves-list for merkle[0] (see _cases)
     assert report.signatures[0].ok
     assert sorted(report.extension_keys) == ["x-meta", "x-note"]

@@ -325,7 +325,12 @@ def test_provider_serving_altered_bytes_then_a_good_one(pub: Published) -> None:
     report = _online(pub, chain)
     assert (report["exitCode"], report["verdict"], report["issues"]) == (0, "valid", [])
     trail = [(e["url"], e["status"]) for e in report["auditTrail"]]
-    assert trail[:2] == [(f"{BF}/txs/{pub.tx_hash}/cbor", 200), (f"{KOIOS}/tx_cbor", 200)]
+    assert trail[:4] == [
+        (f"{BF}/genesis", 200),
+        (f"{KOIOS}/genesis", 200),
+        (f"{BF}/txs/{pub.tx_hash}/cbor", 200),
+        (f"{KOIOS}/tx_cbor", 200),
+    ]
     assert [a["outcome"] for a in report["resolution"] if a["step"] == "fetch"] == [
         "integrity-mismatch",
         "bound",
@@ -337,4 +342,5 @@ def test_all_providers_down(pub: Published) -> None:
     report = _online(pub, chain)
     assert (report["exitCode"], report["verdict"]) == (2, "unverifiable")
     assert issue_codes(report) == ["PROVIDER_UNAVAILABLE"]
-    assert [e["status"].split(":")[0] for e in report["auditTrail"]] == ["error", "error"]
+    # each provider: its network asked (/genesis), then the transaction
+    assert [e["status"].split(":")[0] for e in report["auditTrail"]] == ["error"] * 4

@@ -33,9 +33,10 @@ class FakeChain:
     height: int = 1000
     tip: int = 1099
     block_time: int = 1_767_225_600
-    slot: int = 81_659_200
+    slot: int = 111_542_400
     block_hash: str = "ab" * 32
     facts_override: dict[str, dict[str, Any]] = field(default_factory=dict)
+    magic: int = 1  # preprod
     log: list[tuple[str, str, str]] = field(default_factory=list)
 
     def request(
@@ -84,6 +85,8 @@ class FakeChain:
     def _blockfrost(self, path: str, mode: str) -> HttpResponse:
         if path == "/blocks/latest":
             return _ok({"height": self.tip, "hash": "cd" * 32, "time": self.block_time + 2000})
+        if path == "/genesis":
+            return _ok({"network_magic": self.magic, "system_start": 1_654_041_600})
         parts = path.strip("/").split("/")
         if parts[0] == "txs" and len(parts) in (2, 3):
             raw = self._cbor(parts[1], mode)
@@ -100,6 +103,7 @@ class FakeChain:
                     "block_time": f["time"],
                     "slot": f["slot"],
                     "index": 0,
+                    "valid_contract": f.get("valid", True),
                 }
             )
         return HttpResponse(404, b"{}")
@@ -107,6 +111,8 @@ class FakeChain:
     def _koios(self, path: str, body: Any, mode: str) -> HttpResponse:
         if path == "/tip":
             return _ok([{"block_height": self.tip, "abs_slot": self.slot + 2000}])
+        if path == "/genesis":
+            return _ok([{"networkmagic": str(self.magic), "systemstart": 1_654_041_600}])
         if path == "/tx_cbor":
             rows = []
             for h in body["_tx_hashes"]:

@@ -26,7 +26,7 @@ from anchor.label309.hashes import blake2b_256, sha256
 IDENTITY_SEED = bytes(range(32))
 BLOCK_HEIGHT = 1000
 BLOCK_TIME = 1_767_225_600  # 2026-01-01T00:00:00Z
-BLOCK_SLOT = 81_659_200
+BLOCK_SLOT = 111_542_400
 BLOCK_HASH = "ab" * 32
 
 

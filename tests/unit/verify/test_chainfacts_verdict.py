@@ -31,7 +31,9 @@ def test_publish_style_document_with_a_failed_provider() -> None:
         ],
     }
     [obs] = parse_chain_facts(json.dumps(doc).encode())
-    assert obs == Observation("blockfrost", 10, "ab" * 32, 77, 1000, tip_height=30)
+    assert obs == Observation(
+        "blockfrost", 10, "ab" * 32, 77, 1000, tip_height=30, endpoint="(chain facts #0)"
+    )
     assert obs.confirmation_depth() == 21
 
 

@@ -51,7 +51,7 @@ assert _PARTS.aux is not None
 AUX_SPAN = range(len(TX) - len(_PARTS.aux), len(TX))
 SIGNED = body_without_sigs(RECORD)
 SIGNER = public_key(IDENTITY_SEED).hex()  # kit.sign_body signs with the seed as the key
-FACTS = [Observation("fuzz", 100, "ab" * 32, 5, 1_767_225_600, tip_height=199)]
+FACTS = [Observation("fuzz", 100, "ab" * 32, 111_542_400, 1_767_225_600, tip_height=199)]
 INFO = BlockInfo(confirmation_depth=100, block_time=1_767_225_600)
 CONFIG = VerifyConfig(network="preprod")
 

@@ -54,6 +54,7 @@ def test_online_valid_with_audit_trail_of_raw_cbor_and_block_facts() -> None:
     assert (report.verdict, report.exit_code) == ("valid", 0)
     assert report.confirmation_depth == 100 and report.block_time == 1_767_225_600
     assert [(e["method"], e["url"][len(BF) :]) for e in report.audit_trail] == [
+        ("GET", "/genesis"),
         ("GET", f"/txs/{tx_hash}/cbor"),
         ("GET", f"/txs/{tx_hash}"),
         ("GET", "/blocks/latest"),
@@ -73,7 +74,8 @@ def test_altered_bytes_then_good_provider_recovers() -> None:
         ("koios", "bound"),
     ]
     urls = [e["url"] for e in report.audit_trail]
-    assert urls[0] == f"{BF}/txs/{tx_hash}/cbor" and urls[1] == f"{KOIOS}/tx_cbor"
+    assert urls[:2] == [f"{BF}/genesis", f"{KOIOS}/genesis"]
+    assert urls[2] == f"{BF}/txs/{tx_hash}/cbor" and urls[3] == f"{KOIOS}/tx_cbor"
 
 
 @pytest.mark.parametrize(
@@ -90,7 +92,7 @@ def test_resolution_failures_are_unverifiable(behaviour: dict[str, str], code: s
     report, egress = _online(tx_hash, FakeChain(txs={tx_hash: tx}, behaviour=behaviour))
     assert (report.verdict, report.exit_code) == ("unverifiable", 2)
     assert codes(report) == [(code, "error")]
-    assert len(egress.trail) == 2  # both providers were tried, both recorded
+    assert len(egress.trail) == 4  # both providers were asked their network, then tried
 
 
 def test_unknown_everywhere_is_tx_not_found() -> None:
@@ -110,13 +112,19 @@ def test_denied_host_is_terminal_on_the_resolve_path() -> None:
 
 def test_block_fact_disagreement_is_reported_and_not_valid() -> None:
     tx_hash, tx = make_tx(simple_record())
-    chain = FakeChain(txs={tx_hash: tx}, facts_override={KOIOS: {"time": 1_767_225_700}})
+    chain = FakeChain(txs={tx_hash: tx}, facts_override={KOIOS: {"height": 1001}})
     report, _ = _online(tx_hash, chain)
     assert report.verdict == "unverifiable"
     assert report.chain_facts is not None
     assert report.chain_facts.disagreements == (
-        {"field": "block_time", "values": {"blockfrost": 1_767_225_600, "koios": 1_767_225_700}},
+        {
+            "field": "block_height",
+            "values": {f"blockfrost {BF}": 1000, f"koios {KOIOS}": 1001},
+        },
     )
+    assert [(f.code, f.effect) for f in report.findings] == [
+        ("CHAIN_FACTS_DISAGREE", "unverifiable")
+    ]
     assert len(report.chain_facts.observations) == 2
 
 
@@ -377,7 +385,7 @@ def test_ledger_encodings_are_bound_over_the_bytes_as_given(shape: str) -> None:
         "alonzo": b"\x84" + body + b"\xa0\xf5" + aux,
         "indefinite": b"\x9f" + body + b"\xa0\xf5" + aux + b"\xff",
     }[shape]
-    facts = [Observation("t", 10, "ab" * 32, 1, 1000, tip_height=100)]
+    facts = [Observation("t", 10, "ab" * 32, 111_542_400, 1_767_225_600, tip_height=100)]
     report = verify_tx_bytes(blake2b_256(body).hex(), tx, facts, config=PREPROD)
     assert (report.verdict, report.issues, report.tx_hash) == ("valid", (), blake2b_256(body).hex())
 

@@ -45,7 +45,7 @@ def test_blockfrost_sends_project_id_header_not_in_url() -> None:
 
 def test_blockfrost_block_facts_and_tip() -> None:
     reader = BlockfrostReader(BF, client=_chain())
-    assert reader.tx_block_facts(H) == BlockFacts(1000, "ab" * 32, 81_659_200, 1_767_225_600)
+    assert reader.tx_block_facts(H) == BlockFacts(1000, "ab" * 32, 111_542_400, 1_767_225_600, True)
     assert reader.tip_height() == 1099
 
 
@@ -80,7 +80,7 @@ def test_koios_one_request_serves_cbor_and_block_facts() -> None:
     chain = _chain()
     reader = KoiosReader(KOIOS, client=chain)
     assert reader.fetch_tx_cbor(H) == RAW
-    assert reader.tx_block_facts(H) == BlockFacts(1000, "ab" * 32, 81_659_200, 1_767_225_600)
+    assert reader.tx_block_facts(H) == BlockFacts(1000, "ab" * 32, 111_542_400, 1_767_225_600, True)
     assert [entry[:2] for entry in chain.log] == [("POST", f"{KOIOS}/tx_cbor")]
     assert reader.tip_height() == 1099
 
@@ -120,9 +120,9 @@ def test_koios_block_facts_are_fresh_when_polled() -> None:
     chain = _chain()
     reader = KoiosReader(KOIOS, client=chain)
     assert reader.fetch_tx_cbor(H) == RAW
-    assert reader.tx_block_facts(H) == BlockFacts(1000, "ab" * 32, 81_659_200, 1_767_225_600)
+    assert reader.tx_block_facts(H) == BlockFacts(1000, "ab" * 32, 111_542_400, 1_767_225_600, True)
     chain.facts_override[KOIOS] = {"height": 1001, "hash": "cd" * 32}
-    assert reader.tx_block_facts(H) == BlockFacts(1001, "cd" * 32, 81_659_200, 1_767_225_600)
+    assert reader.tx_block_facts(H) == BlockFacts(1001, "cd" * 32, 111_542_400, 1_767_225_600, True)
     assert [entry[:2] for entry in chain.log] == [("POST", f"{KOIOS}/tx_cbor")] * 2
     chain.txs.clear()  # rolled back out of every block
     assert reader.tx_block_facts(H) is None
