@@ -24,8 +24,8 @@ import pytest
 from anchor.label309 import cbor
 from anchor.label309.cbor import CborMap
 from anchor.verify.chainfacts import SOURCE_PROVIDER, Observation
-from anchor.verify.txfacts import CLOCKS
 from anchor.verify.pipeline import BlockInfo, VerifyConfig, verify_record_bytes, verify_tx_bytes
+from anchor.verify.txfacts import CLOCKS
 from tests.conftest import l309_data_dir
 from tests.unit.verify.kit import make_tx
 
