@@ -34,7 +34,15 @@ COMMAND_MODULES = (
     "devnet",
     "record",
     "merkle",
+    "attest",
+    "verify-attestation",
+    "trust-root",
+    "report",
 )
+
+# Commands that exit 0 or 1 only, as KiCI's verify-attestation does (ADR 0030): any
+# refusal, unverifiable trust root included, exits 1. Interrupts (130) and bugs (70) stay.
+ZERO_ONE_COMMANDS = frozenset({"verify-attestation"})
 
 app = typer.Typer(
     name="anchor",
@@ -55,6 +63,10 @@ SHORT_HELP = {
     "devnet": "Run a local Cardano devnet (Blockfrost API, 127.0.0.1).",
     "record": "Validate and inspect raw Label 309 records.",
     "merkle": "rfc9162-sha256 roots, inclusion proofs, leaves-lists.",
+    "attest": "Sign SLSA build provenance with the CI's OIDC identity.",
+    "verify-attestation": "Verify a provenance bundle against a trusted issuer.",
+    "trust-root": "Snapshot an OIDC issuer's keys for offline verification.",
+    "report": "Write an HTML page of attestations with in-browser badges.",
 }
 
 _state = {"verbose": False}
@@ -113,9 +125,9 @@ def _register(names: tuple[str, ...] = COMMAND_MODULES) -> None:
 
 def _load(name: str) -> _Registered:
     try:
-        module = importlib.import_module(f"anchor.cli.{name}")
+        module = importlib.import_module(f"anchor.cli.{name.replace('-', '_')}")
     except ModuleNotFoundError as exc:
-        if exc.name == f"anchor.cli.{name}":
+        if exc.name == f"anchor.cli.{name.replace('-', '_')}":
             return [], []
         raise
     scratch = typer.Typer()
@@ -141,8 +153,16 @@ def _one_line(text: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
     args = sys.argv[1:] if argv is None else list(argv)
+    wanted = _wanted(args)
+    code = _run(args, wanted)
+    if len(wanted) == 1 and wanted[0] in ZERO_ONE_COMMANDS and code not in (0, 1, 70, 130):
+        return 1
+    return code
+
+
+def _run(args: list[str], wanted: tuple[str, ...]) -> int:
     _state["verbose"] = "--verbose" in args or "-v" in args
-    _register(_wanted(args))
+    _register(wanted)
     command = typer.main.get_command(app)
     try:
         result = command.main(args=args, prog_name="anchor", standalone_mode=False)

@@ -1,0 +1,7 @@
+"""`anchor report` (being written)."""
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Nothing yet."""
