@@ -1,7 +1,0 @@
-"""`anchor report` (being written)."""
-
-import typer
-
-
-def register(app: typer.Typer) -> None:
-    """Nothing yet."""
