@@ -24,7 +24,7 @@ import importlib
 import json
 import sys
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated
 
 import click
@@ -45,7 +45,14 @@ COMMAND_MODULES = (
     "devnet",
     "record",
     "merkle",
+    "attest",
+    "verify-attestation",
+    "trust-root",
 )
+
+# Commands that exit 0 or 1 only, as KiCI's verify-attestation does (ADR 0030): any
+# refusal, unverifiable trust root included, exits 1. Interrupts (130) and bugs (70) stay.
+ZERO_ONE_COMMANDS = frozenset({"verify-attestation"})
 
 app = typer.Typer(
     name="anchor",
@@ -54,7 +61,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    # 100 columns: `verify-attestation` widens the command column, and every command's
+    # short help must still fit on its one line of `anchor --help`.
+    context_settings={"help_option_names": ["-h", "--help"], "terminal_width": 100},
 )
 
 # One line each for `anchor --help`.
@@ -66,6 +75,9 @@ SHORT_HELP = {
     "devnet": "Run a local Cardano devnet (Blockfrost API, 127.0.0.1).",
     "record": "Validate and inspect raw Label 309 records.",
     "merkle": "rfc9162-sha256 roots, inclusion proofs, leaves-lists.",
+    "attest": "Sign SLSA build provenance with the CI's OIDC identity.",
+    "verify-attestation": "Verify a provenance bundle against a trusted issuer.",
+    "trust-root": "Snapshot an OIDC issuer's keys for offline verification.",
 }
 
 _state = {"verbose": False}
@@ -124,9 +136,9 @@ def _register(names: tuple[str, ...] = COMMAND_MODULES) -> None:
 
 def _load(name: str) -> _Registered:
     try:
-        module = importlib.import_module(f"anchor.cli.{name}")
+        module = importlib.import_module(f"anchor.cli.{name.replace('-', '_')}")
     except ModuleNotFoundError as exc:
-        if exc.name == f"anchor.cli.{name}":
+        if exc.name == f"anchor.cli.{name.replace('-', '_')}":
             return [], []
         raise
     scratch = typer.Typer()
@@ -199,12 +211,22 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
     args = sys.argv[1:] if argv is None else list(argv)
     _state["verbose"] = "--verbose" in args or "-v" in args
-    outcome = _run(args)
-    return outcome.report(_wants_json(args)) if isinstance(outcome, _Failure) else outcome
+    wanted = _wanted(args)
+    outcome = _run(args, wanted)
+    zero_one = len(wanted) == 1 and wanted[0] in ZERO_ONE_COMMANDS
+    if isinstance(outcome, _Failure):
+        if zero_one and outcome.exit_code not in _ZERO_ONE_KEPT:
+            outcome = replace(outcome, exit_code=1)
+        return outcome.report(_wants_json(args))
+    return 1 if zero_one and outcome not in _ZERO_ONE_KEPT else outcome
 
 
-def _run(args: list[str]) -> int | _Failure:
-    _register(_wanted(args))
+# Exits a 0/1 command (KiCI's convention, ADR) keeps: internal errors and interrupts.
+_ZERO_ONE_KEPT = (0, 1, EXIT_INTERNAL, 130)
+
+
+def _run(args: list[str], wanted: tuple[str, ...]) -> int | _Failure:
+    _register(wanted)
     command = typer.main.get_command(app)
     try:
         result = command.main(args=args, prog_name="anchor", standalone_mode=False)

@@ -8,7 +8,7 @@ durationMs, purpose}`` to :attr:`Egress.trail`; the trail is the report's
 
 Policy, checked before any connection is opened:
 
-* ``purpose`` must be one of ``cardano``, ``arweave``, ``ipfs`` and the URL must be a
+* ``purpose`` must be one of ``cardano``, ``arweave``, ``ipfs``, ``oidc``, ``attestation`` and the URL must be a
   well-formed http(s) URL; otherwise :class:`EgressRefused` with ``URI_TARGET_FORBIDDEN``;
 * a host on the deny list (the entry itself or any subdomain of it) is refused with
   ``SERVICE_INDEPENDENCE_VIOLATION`` (terminal on the resolve path).
@@ -28,7 +28,8 @@ from urllib.parse import urlsplit
 from anchor.chain.readers import HttpClient, HttpResponse, TransportError
 from anchor.errors import AnchorError
 
-PURPOSES = frozenset({"cardano", "arweave", "ipfs"})
+# oidc: attestation trust roots (discovery, JWKS); attestation: a bundle given by URL.
+PURPOSES = frozenset({"cardano", "arweave", "ipfs", "oidc", "attestation"})
 SERVICE_INDEPENDENCE_VIOLATION = "SERVICE_INDEPENDENCE_VIOLATION"
 URI_TARGET_FORBIDDEN = "URI_TARGET_FORBIDDEN"
 STATUS_DENIED = "denied"

@@ -85,9 +85,12 @@ def test_help_order_does_not_depend_on_which_command_ran_first() -> None:
         "publish",
         "verify",
         "devnet",
+        "attest",
+        "verify-attestation",
         "keys",
         "record",
         "merkle",
+        "trust-root",
     ]
 
 
