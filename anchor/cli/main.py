@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "devnet",
     "record",
     "merkle",
+    "spool",
 )
 
 app = typer.Typer(
@@ -55,6 +56,7 @@ SHORT_HELP = {
     "devnet": "Run a local Cardano devnet (Blockfrost API, 127.0.0.1).",
     "record": "Validate and inspect raw Label 309 records.",
     "merkle": "rfc9162-sha256 roots, inclusion proofs, leaves-lists.",
+    "spool": "Cadence publishing: one anchor per window, exactly once.",
 }
 
 _state = {"verbose": False}

@@ -88,6 +88,7 @@ def test_help_order_does_not_depend_on_which_command_ran_first() -> None:
         "keys",
         "record",
         "merkle",
+        "spool",
     ]
 
 
