@@ -10,6 +10,7 @@ with :data:`MISSING` as the reason.
 from __future__ import annotations
 
 import glob
+import itertools
 import os
 import shutil
 import socket
@@ -17,6 +18,8 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+import pytest
 
 MISSING = (
     "PostgreSQL binaries (initdb, pg_ctl) not found under /usr/lib/postgresql/*/bin or on "
@@ -71,3 +74,25 @@ def pg_cluster() -> Iterator[str]:
             timeout=120,
         )
         shutil.rmtree(root, ignore_errors=True)
+
+
+_counter = itertools.count()
+
+
+@pytest.fixture(name="pg_server", scope="session")
+def pg_server_fixture() -> Iterator[str]:
+    """One throwaway cluster per test session (skipped when the binaries are absent)."""
+    if pg_bindir() is None:
+        pytest.skip(MISSING)
+    with pg_cluster() as dsn:
+        yield dsn
+
+
+def fresh_pg_dsn(server: str) -> str:
+    """A new empty database on the cluster ``server``; its DSN."""
+    import psycopg
+
+    name = f"spool_{os.getpid()}_{next(_counter)}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return server.rsplit("/", 1)[0] + "/" + name

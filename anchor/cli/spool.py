@@ -215,7 +215,7 @@ def _publisher(store: Any, sp: Any, network: str | None, provider_url: str | Non
     from anchor.chain.readers import HttpxClient
     from anchor.errors import InputError
     from anchor.publish.spool.api import work_dir
-    from anchor.publish.spool.publisher import Publisher
+    from anchor.publish.spool.publisher import Publisher, holder_name
     from anchor.publish.spool.reader import SpoolReader
 
     net = network_by_name(sp.network)
@@ -232,7 +232,7 @@ def _publisher(store: Any, sp: Any, network: str | None, provider_url: str | Non
     )
     return Publisher(
         store=store, spool=sp, network=net, provider=provider, reader=reader, payment_key=pay,
-        identity_seed=seed, work_dir=work_dir(db, work), holder=f"{os.uname().nodename}:{os.getpid()}",
+        identity_seed=seed, work_dir=work_dir(db, work), holder=holder_name(),
         on_event=None if quiet else note,
     )  # fmt: skip
 
@@ -247,12 +247,12 @@ def seal(
 ) -> None:
     """Cut the open window now (the release cadence); an empty window needs no transaction."""
     from anchor.publish.spool.api import status, work_dir
-    from anchor.publish.spool.publisher import Publisher
+    from anchor.publish.spool.publisher import Publisher, holder_name
 
     store, sp = _open(db, spool)
     publisher = Publisher(
         store=store, spool=sp, network=None, provider=None, reader=None, payment_key=None,  # type: ignore[arg-type]
-        identity_seed=None, work_dir=work_dir(db, work), holder=f"{os.uname().nodename}:{os.getpid()}",
+        identity_seed=None, work_dir=work_dir(db, work), holder=holder_name(),
     )  # fmt: skip
     window = publisher.seal_now(label)
     row = next(r for r in status(store, sp) if window is not None and r["window"] == window.seq)
@@ -310,7 +310,7 @@ def proof(
         dest.parent.mkdir(parents=True, exist_ok=True)
         attempts = [a for a in store.attempts(window.id) if a.tx_id == window.tx_id]
         export.write_window(sp, window, store.window_items(window.id), attempts[0], dest)
-        path = dest / "proofs" / f"{export.manifest_name(leaf, item)}.proof.json"
+        path = (dest / "proofs" / f"{export.manifest_name(leaf, item)}.proof.json").absolute()
     info = api.ProofInfo(item, window, leaf, path)
     if json_out:
         emit_json(info.to_json())

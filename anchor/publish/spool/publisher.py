@@ -18,6 +18,8 @@ Exactly once, across crashes at any point:
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,7 +55,7 @@ class Publisher:
     identity_seed: bytes | None
     work_dir: Path
     holder: str
-    lease_seconds: float = 600.0
+    lease_seconds: float = 120.0
     on_event: Callable[[str], None] | None = None
     changes: list[tuple[int, str, str]] = field(default_factory=list)
     epoch: int = 0
@@ -61,10 +63,11 @@ class Publisher:
     # -- entry points ------------------------------------------------------------------
     def run(self, *, cadence: int, wait: bool, timeout: float, poll: float) -> list[Window]:
         """Take the lease, run passes (until all anchored with ``wait``), release the lease."""
-        self.epoch = self.store.acquire(self.spool, self.holder, seconds=self.lease_seconds)
+        self.epoch = self._acquire()
         try:
             started = time.monotonic()
             while True:
+                self.store.renew(self.spool, self.holder, self.epoch, seconds=self.lease_seconds)
                 self.one_pass(cadence)
                 pending = self.store.windows(self.spool, machine.UNFINISHED[:-1])
                 if not wait or not pending:
@@ -81,7 +84,7 @@ class Publisher:
 
     def seal_now(self, label: str | None) -> Window | None:
         """Seal the open window now (the ``release`` cadence), under the lease."""
-        self.epoch = self.store.acquire(self.spool, self.holder, seconds=self.lease_seconds)
+        self.epoch = self._acquire()
         try:
             return self._seal(label)
         finally:
@@ -97,6 +100,21 @@ class Publisher:
             self._advance(window)
 
     # -- helpers -----------------------------------------------------------------------
+    def _acquire(self) -> int:
+        """The lease; a holder on this host whose process is gone is taken over at once."""
+        from anchor.publish.spool.store import LeaseHeld
+
+        try:
+            return self.store.acquire(self.spool, self.holder, seconds=self.lease_seconds)
+        except LeaseHeld:
+            holder, epoch, _ = self.store.lease(self.spool)
+            if not holder_is_dead(holder):
+                raise
+            self._note(f"taking over the lease of {holder} (that process is gone)")
+            return self.store.take_over(
+                self.spool, (holder, epoch), self.holder, seconds=self.lease_seconds
+            )
+
     def _note(self, text: str) -> None:
         if self.on_event is not None:
             self.on_event(text)
@@ -314,3 +332,22 @@ class Publisher:
             self._move(
                 window, machine.FINAL, fields={"depth": decision.depth}, point="final.commit"
             )
+
+
+def holder_name() -> str:
+    """This process as a lease holder: ``host:pid``."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def holder_is_dead(holder: str) -> bool:
+    """True only for a holder on this host whose process no longer exists."""
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False

@@ -444,6 +444,35 @@ class Store:
             )
         return int(row[0])
 
+    def lease(self, spool: Spool) -> tuple[str, int, float]:
+        """``(holder, epoch, expires_at)`` of the spool's lease (holder '' when free)."""
+        with self._tx(write=False) as conn:
+            row = self._one(
+                conn, "SELECT holder, epoch, expires_at FROM leases WHERE spool_id = ?", (spool.id,)
+            )
+        assert row is not None
+        return str(row[0]), int(row[1]), float(row[2])
+
+    def take_over(self, spool: Spool, old: tuple[str, int], holder: str, *, seconds: float) -> int:
+        """Take the lease from ``old`` = (holder, epoch), known dead; :class:`LeaseHeld` if it moved."""
+        with self._tx() as conn:
+            row = self._one(
+                conn,
+                "UPDATE leases SET holder = ?, epoch = epoch + 1, expires_at = ? "
+                "WHERE spool_id = ? AND holder = ? AND epoch = ? RETURNING epoch",
+                (holder, self.now() + seconds, spool.id, old[0], old[1]),
+            )
+        if row is None:
+            raise LeaseHeld(
+                f"spool {spool.name!r} is being published by another process (lease held)"
+            )
+        return int(row[0])
+
+    def renew(self, spool: Spool, holder: str, epoch: int, *, seconds: float) -> None:
+        """Extend our lease; :class:`LeaseLost` if it is no longer ours."""
+        with self._tx() as conn:
+            self._fence(conn, spool.id, holder, epoch, seconds)
+
     def release(self, spool: Spool, holder: str, epoch: int) -> None:
         """Give the lease up (only if still ours)."""
         with self._tx() as conn:

@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from anchor.publish.spool.store import Store
-from tests.pgcluster import MISSING, pg_bindir, pg_cluster
-
-_counter = itertools.count()
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[str]:
-    """One throwaway cluster for the session (skipped when the binaries are absent)."""
-    if pg_bindir() is None:
-        pytest.skip(MISSING)
-    with pg_cluster() as dsn:
-        yield dsn
-
-
-def fresh_pg_dsn(server: str) -> str:
-    """A new empty database on ``server``."""
-    import psycopg
-
-    name = f"spool_{next(_counter)}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    return server.rsplit("/", 1)[0] + "/" + name
+from tests.pgcluster import fresh_pg_dsn
+from tests.pgcluster import pg_server_fixture as pg_server  # noqa: F401
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
