@@ -289,3 +289,32 @@ def test_from_file_all_lines_and_stdin(spool: Spool) -> None:
     rows = [json.loads(x) for x in r.stdout.splitlines()]
     assert [row["duplicate"] for row in rows] == [False] * 5
     assert spool.status()[0]["items"] == 5
+
+
+def test_inputs_spent_by_a_foreign_tx_block_the_window(spool: Spool) -> None:
+    spool.add("f.txt", b"foreign")
+    assert spool.run("seal").returncode == 0
+    killed = spool.publish(env={FAULT_ENV: "sign.commit"})
+    assert killed.returncode == -9
+    # another user of the same payment key spends the inputs first: a plain `anchor publish`
+    src = spool.tmp / "other"
+    src.mkdir()
+    (src / "x.txt").write_bytes(b"other release")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    base = [sys.executable, "-m", "anchor"]
+    subprocess.run([*base, "collect", str(src), "--root", str(src), "-o", str(spool.tmp / "ev"),
+                    "--no-env", "-q"], check=True, env=env, capture_output=True)  # fmt: skip
+    pub = subprocess.run(
+        [*base, "publish", str(spool.tmp / "ev"), "--network", "devnet", "--provider-url",
+         spool.net.url, "--identity-seed", str(spool.keys / "identity.seed"),
+         "--payment-key", str(spool.keys / "payment.skey")],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert pub.returncode == 0, pub.stderr
+    blocked = spool.publish()
+    assert blocked.returncode == 5, blocked.stderr
+    assert "spent by a transaction that is not this spool's" in blocked.stderr
+    assert "Traceback" not in blocked.stderr
+    assert spool.status()[0]["state"] == "blocked"
+    with spool.net.state.lock:
+        assert len(spool.net.state.txs) == 1  # only the foreign one
