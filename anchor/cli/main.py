@@ -48,6 +48,7 @@ COMMAND_MODULES = (
     "attest",
     "verify-attestation",
     "trust-root",
+    "spool",
 )
 
 # Commands that exit 0 or 1 only, as KiCI's verify-attestation does (ADR 0030): any
@@ -78,6 +79,7 @@ SHORT_HELP = {
     "attest": "Sign SLSA build provenance with the CI's OIDC identity.",
     "verify-attestation": "Verify a provenance bundle against a trusted issuer.",
     "trust-root": "Snapshot an OIDC issuer's keys for offline verification.",
+    "spool": "Cadence publishing: one anchor per window, exactly once.",
 }
 
 _state = {"verbose": False}

@@ -124,6 +124,7 @@ class BlockfrostApi:
             (r"/txs/([^/]+)/cbor", lambda h: {"cbor": self._find_tx(h).tx.raw.hex()}, False),
             (r"/txs/([^/]+)/metadata", lambda h: self._metadata(self._find_tx(h)), False),
             (r"/txs/([^/]+)/metadata/cbor", lambda h: self._meta_cbor(self._find_tx(h)), False),
+            (r"/mempool/([^/]+)", self._mempool_tx, False),
         ]
         self._routes = [(re.compile(f"^{p}$"), fn, paged) for p, fn, paged in routes]
 
@@ -334,6 +335,14 @@ class BlockfrostApi:
             {"label": str(e.label), "cbor_metadata": "\\x" + e.raw.hex(), "metadata": e.raw.hex()}
             for e in record.tx.metadata
         ]
+
+    def _mempool_tx(self, text: str) -> dict[str, Any]:
+        """``GET /mempool/{hash}``: a transaction waiting in the mempool (404 otherwise)."""
+        tx_id = _tx_hash(text)
+        for tx in self.state.mempool:
+            if tx.tx_id == tx_id:
+                return {"tx": {"hash": tx_id.hex(), "fees": str(tx.fee), "size": tx.size}}
+        raise ApiError(404, _NOT_FOUND)
 
     def _submit(self, body: bytes, content_type: str | None) -> Response:
         media = (content_type or "").split(";")[0].strip().lower()

@@ -91,6 +91,7 @@ def test_help_order_does_not_depend_on_which_command_ran_first() -> None:
         "record",
         "merkle",
         "trust-root",
+        "spool",
     ]
 
 
