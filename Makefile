@@ -7,6 +7,11 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 CIP309_COMMIT := 35bebfc08c92be8afb70646363205b786b96d438
 
+# Debian packages for the real components some tests use (postgresql, chromium).
+.PHONY: system-deps
+system-deps:
+	bash scripts/system-deps.sh
+
 .PHONY: install lint format test test-fast conformance fuzz bench demo vectors clean
 
 install: $(STAMP)

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Debian packages the test suite uses for real components: PostgreSQL's server binaries
+# (the spool's PostgreSQL store; tests start a throwaway cluster on 127.0.0.1) and
+# Chromium (the report page's in-browser badges, checked headless). Installs only what
+# is missing; a machine that has both changes nothing. `make system-deps` runs it.
+set -euo pipefail
+need=()
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+  need+=(postgresql)
+fi
+if ! command -v chromium >/dev/null 2>&1; then
+  need+=(chromium)
+fi
+if [ "${#need[@]}" -eq 0 ]; then
+  echo "system-deps: postgresql and chromium present"
+  exit 0
+fi
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+echo "system-deps: installing ${need[*]} (Debian packages)"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
