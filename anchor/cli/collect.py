@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from anchor.cli._common import emit_json, note, stderr_is_tty
+from anchor.errors import InputError
 from anchor.text import printable
+
+if TYPE_CHECKING:
+    from anchor.evidence.manifest import Item
 
 PROGRESS_MIN_BYTES = 32 << 20
 """Below this total the progress bar is not shown unless ``--progress`` asks for it."""
@@ -87,6 +91,14 @@ def collect_command(
             help="Replace even a published bundle, discarding its anchor (= --force --force).",
         ),
     ] = False,
+    strict_attestations: Annotated[
+        bool,
+        typer.Option(
+            "--strict-attestations",
+            help="Refuse (exit 4) an attestation whose subject is no item, or whose claimed "
+            "repository or commit differs from the source.",
+        ),
+    ] = False,
     jobs: Annotated[
         int | None,
         typer.Option("--jobs", "-j", min=1, metavar="N", help="Hashing threads (default: cores)."),
@@ -126,6 +138,8 @@ def collect_command(
             bundle = build_bundle(
                 the_plan, metadata=metadata, dual_hash=dual_hash, workers=jobs, progress=advance
             )
+        if strict_attestations:
+            _refuse_link_warnings(bundle.manifest.items)
         result = write_bundle(
             bundle, output, force=force > 0, discard_anchor=discard_anchor or force > 1
         )
@@ -153,6 +167,17 @@ def collect_command(
                 summary["discarded"] = list(result.discarded)
             emit_json(summary)
     raise typer.Exit(0)
+
+
+def _refuse_link_warnings(items: Sequence[Item]) -> None:
+    """--strict-attestations: InputError (exit 4, nothing written) naming the first link warning."""
+    from anchor.evidence.attestlinks import link_warnings
+
+    found = link_warnings(items)
+    if found:
+        name, warning = found[0]
+        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        raise InputError(f"--strict-attestations: {name}: {warning}{more}")
 
 
 @contextmanager

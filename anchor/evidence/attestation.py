@@ -67,10 +67,13 @@ class Statement:
     statement_type: str | None = None
     predicate_type: str | None = None
     subjects: tuple[Subject, ...] = ()
+    identity: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> dict[str, object]:
         """The manifest form: absent fields omitted; ``subjects`` always present."""
         out: dict[str, object] = {"subjects": [s.to_json() for s in self.subjects]}
+        if self.identity:
+            out["identity"] = dict(self.identity)
         for key, value in (
             ("payload_type", self.payload_type),
             ("statement_type", self.statement_type),
@@ -263,7 +266,9 @@ def _statement(
     if budget.dropped and budget.left == 0:
         warnings.append(f"attestation: more than {MAX_SUBJECTS} subjects; the rest are not listed")
         budget.left = -1  # warn once
-    return Statement(payload_type, stype, ptype, tuple(subjects))
+    from anchor.evidence.attestlinks import claimed_identity
+
+    return Statement(payload_type, stype, ptype, tuple(subjects), claimed_identity(doc))
 
 
 def _subject(entry: object) -> Subject | None:

@@ -157,8 +157,11 @@ def _preload() -> None:
 
 def assemble(metadata: Metadata, items: Sequence[Item]) -> Bundle:
     """Tree, manifest and leaves-list for items already in manifest order."""
+    from anchor.evidence.attestlinks import link_attestations
     from anchor.merkle.leaves import encode_leaves_list
 
+    if any(item.attestation is not None for item in items):
+        items = link_attestations(items, metadata)
     leaves = [item.sha256 for item in items]
     tree = MerkleTree(leaves)
     manifest = Manifest(metadata, tuple(items), tree.root)

@@ -49,9 +49,14 @@ class Item:
     sbom: SbomInfo | None = None
     attestation: AttestationInfo | None = None
     warnings: tuple[str, ...] = ()
+    attested_by: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, object]:
-        """The manifest form of the item (optional fields omitted when absent)."""
+        """The manifest form of the item (optional fields omitted when absent).
+
+        ``attestedBy`` names the attestation items of the bundle that claim this item's
+        SHA-256 as a subject (claimed, not verified: ``anchor verify --trust-root`` checks).
+        """
         digests = {SHA2_256: self.sha256.hex()}
         if self.blake2b_256 is not None:
             digests[BLAKE2B_256] = self.blake2b_256.hex()
@@ -69,6 +74,8 @@ class Item:
             out["attestation"] = self.attestation.to_json()
         if self.warnings:
             out["warnings"] = list(self.warnings)
+        if self.attested_by:
+            out["attestedBy"] = list(self.attested_by)
         return out
 
     @cached_property
@@ -79,6 +86,7 @@ class Item:
             self.sbom is None
             and self.attestation is None
             and not self.warnings
+            and not self.attested_by
             and type(self.size) is int
             and type(self.leaf_index) is int
             and 0 <= self.size <= _MAX_SAFE_INTEGER

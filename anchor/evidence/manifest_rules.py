@@ -127,6 +127,15 @@ def _subject(value: Any, where: str) -> None:
     _object(value, where, props, required=("digests",))
 
 
+_IDENTITY_FIELDS = ("builder", "commit", "issuer", "ref", "repository", "subject")
+
+
+def _unique_names(value: Any, where: str) -> None:
+    _array(value, where, _t, min_items=1)
+    if len(set(value)) != len(value):
+        raise _fail(where, "must not repeat a name")
+
+
 def _statement(value: Any, where: str) -> None:
     def short(v: Any, w: str) -> None:
         _text(v, w, min_len=0, max_len=1024)
@@ -135,6 +144,7 @@ def _statement(value: Any, where: str) -> None:
         "payload_type": short,
         "statement_type": short,
         "predicate_type": short,
+        "identity": lambda v, w: _object(v, w, dict.fromkeys(_IDENTITY_FIELDS, short)),
         "subjects": lambda v, w: _array(v, w, _subject, max_items=1000),
     }
     _object(value, where, props, required=("subjects",))
@@ -189,6 +199,7 @@ def _item(value: Any, where: str) -> None:
         "sbom": _sbom,
         "attestation": _attestation,
         "warnings": lambda v, w: _array(v, w, _t, min_items=1),
+        "attestedBy": _unique_names,
     }
     required = ("name", "kind", "media_type", "size", "digests", "leaf_index")
     item = _object(value, where, props, required=required)

@@ -4,7 +4,8 @@ The digests below were recorded from the implementation before the collect perfo
 work (lazy CLI registration, JCS fast path, hashing/classification overlap, bulk proof
 writing). Any change to a manifest, leaves-list or proof byte fails here, so speed-ups
 cannot silently change the output format. If the format changes on purpose, re-record
-them and say so in the change.
+them and say so in the change. (Re-recorded once for ``attestedBy`` and the claimed
+``identity`` of SLSA statements: only manifest.json changed.)
 
 Three bundles are pinned:
 
@@ -50,7 +51,7 @@ FULL_METADATA = Metadata(
 
 SAMPLE_PLAIN: dict[str, str] = {
     "leaves.cbor": ("499e5a28968f723659d916731b1c0434d0512a28bbe4356f48321b31ea6166e7"),
-    "manifest.json": ("423d6b54b569d2e6c9fbaa7a10f21d91931b01e9090bc824f62d551c1f7f1d49"),
+    "manifest.json": ("4f69dd7e03769358e0e30f1c85416fee6bbf2cc8c47cf7499e8adf41dd0d4531"),
     "proofs/attestations/provenance.intoto.json.proof.json": (
         "e2d8364fb7901dbd7fb5196d148fff1fb89751a152a3bfc869a892fba5fed397"
     ),
@@ -91,9 +92,9 @@ SAMPLE_PLAIN: dict[str, str] = {
 # Release metadata and --dual-hash change only the manifest; leaves and proofs stay the same.
 SAMPLE_FULL: dict[str, str] = {
     **SAMPLE_PLAIN,
-    "manifest.json": "40814e4ba5e290f7a7593e49a177865e88b2dcd998a477f993d3f04c5d5c2d81",
+    "manifest.json": "5652440c24bf5a828f5c73d02007abf34914b563b04af88749ad21bf17a070ac",
 }
-SYNTHETIC = "ddc756925095569bcb0b15366f08ce18f860faf3f6cdfe4872194c89cd723d02"
+SYNTHETIC = "ad24f525ffd5dc7f4e94cba91ca1f681d1f651915ec4468aa2a03bc59442067c"
 
 
 def _digests(files: dict[str, bytes]) -> dict[str, str]:

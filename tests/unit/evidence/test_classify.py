@@ -27,6 +27,8 @@ TGZ_SHA512 = (
 )
 JUNIT_SHA256 = "3801951677d142ba7626e075365518234f9e35b7b586206bc7b41fc88253a416"
 PROVENANCE = "https://slsa.dev/provenance/v1"
+# What the fixtures' SLSA statements claim about their build (read, not verified).
+SYNTHETIC_IDENTITY = {"builder": "https://example.invalid/synthetic-builder"}
 STATEMENT_V1 = "https://in-toto.io/Statement/v1"
 IN_TOTO = "application/vnd.in-toto+json"
 TGZ_SUBJECT = {"name": "evidence-demo-1.0.0.tar.gz", "digests": {"sha256": TGZ_SHA256}}
@@ -98,6 +100,7 @@ EXPECTED: dict[str, dict[str, object]] = {
                 {
                     "statement_type": STATEMENT_V1,
                     "predicate_type": PROVENANCE,
+                    "identity": SYNTHETIC_IDENTITY,
                     "subjects": [TGZ_SUBJECT],
                 }
             ],
@@ -134,6 +137,7 @@ EXPECTED: dict[str, dict[str, object]] = {
                     "payload_type": IN_TOTO,
                     "statement_type": STATEMENT_V1,
                     "predicate_type": PROVENANCE,
+                    "identity": SYNTHETIC_IDENTITY,
                     "subjects": [TGZ_SUBJECT],
                 },
                 {
@@ -155,6 +159,7 @@ EXPECTED: dict[str, dict[str, object]] = {
                     "payload_type": IN_TOTO,
                     "statement_type": STATEMENT_V1,
                     "predicate_type": PROVENANCE,
+                    "identity": SYNTHETIC_IDENTITY,
                     "subjects": [TGZ_SUBJECT],
                 }
             ],
