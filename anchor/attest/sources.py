@@ -25,8 +25,15 @@ def is_url(arg: str) -> bool:
 
 def read_local(arg: str, what: str) -> bytes:
     """Read a local input file (exit 4 when unreadable)."""
+    from anchor.errors import InputError
+    from anchor.safeio import read_regular
+
     try:
-        return Path(arg).read_bytes()
+        # a regular file only (never a FIFO or /dev/zero), at most MAX_BUNDLE_BYTES
+        return read_regular(Path(arg), cap=MAX_BUNDLE_BYTES, follow=True)
+    except InputError as exc:
+        why = exc.message.removeprefix(f"{arg}: ")
+        raise AttestInputError(f"cannot read {what} {arg}: {why}") from exc
     except OSError as exc:
         raise AttestInputError(
             f"cannot read {what} {arg}: {exc.strerror or type(exc).__name__}"

@@ -462,6 +462,30 @@ def verify(
             help="Total time for all provider requests of the run.",
         ),
     ] = 120.0,
+    trust_root: Annotated[
+        str | None,
+        typer.Option(
+            "--trust-root",
+            metavar="URL|FILE",
+            help="Also verify the anchored attestation bundles among FILE against this "
+            "OIDC issuer, with the block time as the clock (files[].provenance).",
+        ),
+    ] = None,
+    require_provenance: Annotated[
+        bool,
+        typer.Option(
+            "--require-provenance",
+            help="Fail (PROVENANCE_NOT_VERIFIED) when a file has no verified provenance.",
+        ),
+    ] = False,
+    attestation_audience: Annotated[
+        str | None,
+        typer.Option(
+            "--attestation-audience",
+            metavar="A",
+            help="Audience of time-bound attestation tokens (default evidence-anchor).",
+        ),
+    ] = None,
 ) -> None:
     """Check that each FILE is one of the anchored items of a release (Label 309 on Cardano).
 
@@ -481,6 +505,8 @@ def verify(
       anchor verify app.tgz --proof app.tgz.proof.json
       # local devnet
       anchor verify app.tgz --bundle evidence/ --provider-url http://127.0.0.1:8090/api/v0
+      # build provenance too: the anchored .sigstore.json bundles, judged at the block time
+      anchor verify dist/ --bundle evidence/ --trust-root issuer.json --require-provenance
     """
     from anchor.verify.run import ProviderSpec, VerifyRequest, run_verify
 
@@ -514,6 +540,9 @@ def verify(
         trust_providers=tuple(trust_provider or ()),
         timeout=timeout,
         run_timeout=run_timeout,
+        trust_root=trust_root,
+        require_provenance=require_provenance,
+        attestation_audience=attestation_audience,
     )
     _preflight(request, report_file=report_file, proof=proof)
     report = run_verify(request)

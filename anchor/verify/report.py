@@ -117,9 +117,11 @@ class FileEntry:
     item_name: str | None = None
     item_kind: str | None = None
     warnings: tuple[str, ...] = ()
+    provenance: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """Report form; ``item`` is the manifest item the file matched (None: no manifest item)."""
+        """Report form; ``item`` is the manifest item the file matched (None: no manifest item);
+        ``provenance`` only when a trust root was given (:mod:`anchor.verify.provenance`)."""
         item = None
         if self.item_name is not None:
             item = {"name": self.item_name, "kind": self.item_kind}
@@ -133,7 +135,7 @@ class FileEntry:
             "message": self.message,
             "item": item,
             "warnings": list(self.warnings),
-        }
+        } | ({} if self.provenance is None else {"provenance": self.provenance})
 
 
 @dataclass(frozen=True)
@@ -190,6 +192,7 @@ class VerifyReport:
     findings: tuple[Finding, ...] = ()
     signer_pins: tuple[str, ...] = ()
     record_signed: bool | None = None
+    attestations: tuple[dict[str, Any], ...] | None = None
 
     @property
     def exit_code(self) -> int:
@@ -256,4 +259,6 @@ class VerifyReport:
         doc["steps"] = dict(self.steps)
         doc["resolution"] = [dict(a) for a in self.attempts]
         doc["notes"] = list(self.notes)
+        if self.attestations is not None:
+            doc["attestations"] = [dict(a) for a in self.attestations]
         return doc

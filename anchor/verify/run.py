@@ -118,6 +118,9 @@ class VerifyRequest:
     trust_providers: tuple[str, ...] = ()
     timeout: float = DEFAULT_REQUEST_TIMEOUT
     run_timeout: float = DEFAULT_RUN_TIMEOUT
+    trust_root: str | None = None
+    require_provenance: bool = False
+    attestation_audience: str | None = None
 
 
 def expand_files(args: Sequence[str]) -> list[tuple[str, Path]]:
@@ -338,7 +341,28 @@ def _manifest_items(manifest: bytes | None) -> dict[int, ManifestItem]:
 
 
 def run_verify(request: VerifyRequest) -> VerifyReport:
-    """Run one verification as requested and return its report (see the module docstring)."""
+    """Run one verification as requested and return its report (see the module docstring);
+    with ``trust_root``, the anchored attestation bundles are checked too
+    (:mod:`anchor.verify.provenance`)."""
+    if request.require_provenance and request.trust_root is None:
+        raise InputError("--require-provenance needs --trust-root")
+    report = _run_verify(request)
+    if request.trust_root is None:
+        return report
+    from anchor.attest.sources import root_source
+    from anchor.verify.provenance import add_provenance
+
+    root = root_source(request.trust_root, Egress(deny_hosts=request.deny_hosts))
+    return add_provenance(
+        report,
+        expand_files(request.files),
+        root,
+        require=request.require_provenance,
+        audience=request.attestation_audience,
+    )
+
+
+def _run_verify(request: VerifyRequest) -> VerifyReport:
     names = expand_files(request.files)  # before anything else, as `anchor verify` checks them
     bundle = load_bundle(request.bundle) if request.bundle is not None else None
     if not (request.files or request.digests or request.manifest_only) and bundle is not None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from anchor.text import printable
+from anchor.verify.provenance import provenance_lines
 from anchor.verify.report import SIGNER_UNSIGNED, SIGNER_VERIFIED, VerifyReport
 
 _VERDICT_TEXT = {
@@ -108,6 +109,7 @@ def render_summary(report: VerifyReport) -> str:
     for i, status in enumerate(report.items):
         lines.append(f"item:         items[{i}] content {status}")
     lines.extend(_file_lines(report))
+    lines.extend(provenance_lines(report))
     if report.findings:
         lines.append("findings:")
         lines.extend(f"  [{f.effect}] {f.code}: {f.message}" for f in report.findings)

@@ -36,3 +36,14 @@ def test_other_commands_keep_exit_4(run_cli: Run) -> None:
     r = run_cli(["verify", "--bogus", "--json"])
     assert r.exit_code == 4
     assert json.loads(r.stdout)["error"]["exitCode"] == 4
+
+
+def test_a_fifo_or_device_as_bundle_is_refused_unread(run_cli: Run, tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for path, kind in ((fifo, "a FIFO"), (Path("/dev/zero"), "a device")):
+        r = run_cli(["verify-attestation", "--bundle", path, "--trust-root", path])
+        assert r.exit_code == 1
+        assert r.stderr.strip() == f"error: cannot read bundle {path}: not a regular file ({kind})"
