@@ -12,7 +12,10 @@ time-bound token is judged at that time), else now. The report gains:
   subjects, identity, reference time and its source);
 * ``files[].provenance`` for every other file: ``verified`` when a verified bundle names
   its SHA-256, else ``failed:<code>`` / ``unverifiable`` from the bundles that name it,
-  else ``none``; attestation files themselves get ``attestation``;
+  else ``none``; attestation files themselves get ``attestation``. Only bundles of the
+  shape ``anchor attest`` writes are checked; other attestations (plain statements,
+  Fulcio-certified Sigstore bundles) are rows with ``unverifiable`` /
+  ``unsupported-attestation`` and vouch for no file;
 * with ``--require-provenance``, the finding ``PROVENANCE_NOT_VERIFIED`` (effect
   ``failed``) when any such file lacks verified provenance.
 
@@ -47,6 +50,47 @@ def reference_time(report: VerifyReport, now: Callable[[], float] = time.time) -
     if report.verdict in ("valid", "pending") and report.block_time is not None:
         return report.block_time, "block-time"
     return int(now()), "now"
+
+
+UNSUPPORTED = "unsupported-attestation"
+_V03 = "application/vnd.dev.sigstore.bundle.v0.3+json"
+
+
+def is_anchor_bundle(data: bytes) -> bool:
+    """True for the shape ``anchor attest`` writes (Sigstore v0.3, a public-key hint, a
+    DSSE envelope); other attestations (plain statements, Fulcio-certified bundles) are
+    anchored files here, and their signatures are for their own tools to check."""
+    import json
+
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError):
+        # one that names the shape is ours, malformed (the verifier says how); else not ours
+        return _V03.encode() in data and b"dsseEnvelope" in data
+    material = doc.get("verificationMaterial") if isinstance(doc, dict) else None
+    return (
+        isinstance(doc, dict)
+        and doc.get("mediaType") == _V03
+        and isinstance(material, dict)
+        and "publicKey" in material
+        and "dsseEnvelope" in doc
+    )
+
+
+def _unsupported(f: FileEntry, data: bytes, t: int, source: str) -> dict[str, Any]:
+    return {
+        "file": f.name,
+        "item": f.item_name,
+        "sha2-256": hashlib.sha256(data).hexdigest(),
+        "verdict": "unverifiable",
+        "code": UNSUPPORTED,
+        "detail": "not an anchor attestation bundle (Sigstore v0.3 with a public-key hint "
+        "and a DSSE envelope): anchored as a file, its own signature not checked here",
+        "subjects": [],
+        "identity": {},
+        "referenceTime": t,
+        "referenceSource": source,
+    }
 
 
 def result_digests(subjects: list[dict[str, Any]]) -> list[str]:
@@ -108,6 +152,9 @@ def add_provenance(
         if f.item_kind != ATTESTATION or not f.inclusion_ok or f.name not in where:
             continue
         data = read_regular(where[f.name], cap=_BUNDLE_CAP, follow=True)
+        if not is_anchor_bundle(data):
+            rows.append(_unsupported(f, data, t, source))
+            continue
         result = verify_attestation(
             data, root, reference_time=t, reference_source=source, audience=audience
         )

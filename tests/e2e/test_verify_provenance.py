@@ -8,6 +8,7 @@ attestation bundle with the block time as the clock.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -53,6 +54,15 @@ def flow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flow]:
     (src / "att").mkdir(parents=True)
     (src / "app.tgz").write_bytes(ART)
     (src / "notes.txt").write_bytes(b"not attested\n")
+    readme = b"attested by a plain statement\n"
+    (src / "readme.txt").write_bytes(readme)
+    plain = {
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "readme.txt", "digest": {"sha256": hashlib.sha256(readme).hexdigest()}}],
+        "predicateType": "https://example.test/review/v1",
+        "predicate": {},
+    }  # fmt: skip
+    (src / "plain.intoto.json").write_text(json.dumps(plain))
     saved = dict(os.environ)
     with (
         start_oidc(gitlab=True) as issuer,
@@ -69,7 +79,7 @@ def flow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flow]:
         finally:
             os.environ.clear()
             os.environ.update(saved)
-        (attestation,) = (src / "att").iterdir()
+        (attestation,) = (src / "att").iterdir()  # before collect: only the bundle is there
         bundle = tmp / "evidence"
         assert _cli(["collect", src, "--root", src, "-o", bundle, "--no-env", "-q"]) == 0
         code = _cli(
@@ -180,3 +190,17 @@ def test_the_block_time_is_the_clock_for_a_time_bound_token(flow: Flow) -> None:
     assert [(a["verdict"], a["code"], a["referenceSource"]) for a in broken.attestations] == [
         ("failed", "token-expired", "now")
     ]
+
+
+def test_other_attestation_formats_are_unverifiable_here(run_cli: Any, flow: Flow) -> None:
+    """A plain in-toto statement is anchored as a file; its signature (if any) is for its
+    own tools: here it is ``unverifiable`` (never ``verified``) and vouches for nothing."""
+    code, doc, _ = _verify(
+        run_cli, flow, flow.src / "readme.txt", flow.src / "plain.intoto.json",
+        "--trust-root", flow.issuer.url,
+    )  # fmt: skip
+    assert code == 0
+    assert [(a["verdict"], a["code"]) for a in doc["attestations"]] == [
+        ("unverifiable", "unsupported-attestation")
+    ]
+    assert _provenance(doc) == {"readme.txt": "none", "plain.intoto.json": "attestation"}
