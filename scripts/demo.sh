@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 ANCHOR="${ANCHOR:-.venv/bin/anchor}"
 PY="${PY:-.venv/bin/python}"
-OUT=demo-out
+OUT="${DEMO_OUT:-demo-out}"
 RELEASE=fixtures/sample-release
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
