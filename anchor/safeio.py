@@ -97,23 +97,34 @@ def open_regular(path: str | Path, *, follow: bool = False) -> int:
 
 
 def read_fd_capped(fd: int, cap: int, *, name: str | Path) -> bytes:
-    """Read at most ``cap`` bytes from ``fd``; :class:`TooLarge` if there is more."""
+    """Read at most ``cap`` bytes from ``fd``; :class:`TooLarge` if there is more.
+
+    The first read asks for the size ``fstat`` reports (plus one byte, to see the end),
+    so a regular file is read into one buffer: peak memory is the file's size, not twice
+    it (no join of chunks). A file that grows meanwhile is read on in chunks, up to the cap.
+    """
+    try:
+        size = os.fstat(fd).st_size
+    except OSError:
+        size = 0
     parts: list[bytes] = []
     total = 0
+    want = min(cap + 1, max(size, 0) + 1)
     try:
         while total <= cap:
-            chunk = os.read(fd, min(_CHUNK, cap + 1 - total))
+            chunk = os.read(fd, want)
             if not chunk:
                 break
             parts.append(chunk)
             total += len(chunk)
+            want = min(_CHUNK, cap + 1 - total)
     except BlockingIOError as exc:  # pragma: no cover - regular files never block
         raise InputError(f"cannot read {name}: it would block") from exc
     except OSError as exc:
         raise InputError(f"cannot read {name}: {exc.strerror or type(exc).__name__}") from exc
     if total > cap:
         raise TooLarge(f"{name}: larger than the {cap}-byte limit for this file", cap=cap)
-    return b"".join(parts)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def read_regular(path: str | Path, *, cap: int, follow: bool = False) -> bytes:

@@ -120,6 +120,10 @@ class BundleLeaves(Mapping[int, bytes]):
     def __getitem__(self, index: int) -> bytes:
         return self.read(index, None)
 
+    def __contains__(self, index: object) -> bool:
+        # Mapping's default would read the file (with the default cap) to answer.
+        return index == 0
+
     def __iter__(self) -> Iterator[int]:
         return iter((0,))
 
