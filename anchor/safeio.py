@@ -186,6 +186,10 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+class JsonTooDeep(InputError):
+    """A JSON document nests deeper than its limit, or too deep or large for Python (exit 4)."""
+
+
 class _Duplicate(ValueError):
     def __init__(self, key: str) -> None:
         super().__init__(key)
@@ -195,8 +199,8 @@ class _Duplicate(ValueError):
 def load_json(data: bytes, *, what: str, max_depth: int = JSON_MAX_DEPTH) -> Any:
     """Parse one JSON document strictly: UTF-8, unique member names, at most ``max_depth`` deep.
 
-    Every failure is one :class:`InputError` line naming ``what`` (exit 4), including a
-    document too deep or too large to parse.
+    Every failure is one :class:`InputError` line naming ``what`` (exit 4); a document
+    too deep or too large to parse is the subclass :class:`JsonTooDeep`.
     """
     try:
         text = data.decode("utf-8")
@@ -211,9 +215,9 @@ def load_json(data: bytes, *, what: str, max_depth: int = JSON_MAX_DEPTH) -> Any
     except json.JSONDecodeError as exc:
         raise InputError(f"{what}: not JSON ({exc.msg} at line {exc.lineno})") from exc
     except RecursionError as exc:
-        raise InputError(f"{what}: JSON nested too deeply") from exc
+        raise JsonTooDeep(f"{what}: JSON nested too deeply") from exc
     except MemoryError as exc:
-        raise InputError(f"{what}: JSON too large to parse in memory") from exc
+        raise JsonTooDeep(f"{what}: JSON too large to parse in memory") from exc
     if _too_deep(value, max_depth):
-        raise InputError(f"{what}: JSON nested deeper than {max_depth} levels")
+        raise JsonTooDeep(f"{what}: JSON nested deeper than {max_depth} levels")
     return value
