@@ -208,7 +208,10 @@ def check_file(
         if index.explicit is not None:
             candidates.append((index.explicit, "--proof"))
         else:
-            candidates.extend((_load(p), "proofs/") for p in index.paths_for_digest(digest))
+            paths = index.paths_for_digest(digest)  # equal leaves: the file's own name first
+            own = os.path.basename(name) + PROOF_SUFFIX
+            paths = sorted(paths, key=lambda p: p.name != own)
+            candidates.extend((_load(p), "proofs/") for p in paths)
         for proof, source in candidates:
             if isinstance(proof, str):
                 msg = proof + _membership(index, digest)
