@@ -103,8 +103,11 @@ class BundleContent(dict[int, bytes]):
     """``{0: manifest.json}``: the content of ``items[0]`` in a bundle run.
 
     The type tells the content check that this item is a manifest, to be held to its
-    rules too (:mod:`anchor.verify.content`).
+    rules too (:mod:`anchor.verify.content`), and ``proofs_dir`` where the bundle's proof
+    files are (checked against the manifest).
     """
+
+    proofs_dir: Path | None = None
 
 
 class BundleLeaves(Mapping[int, bytes]):

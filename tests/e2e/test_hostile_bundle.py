@@ -531,6 +531,10 @@ MANIFEST_CHANGES: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
         lambda d: d["items"][2].__setitem__("size", -5),
         ".items[2].size: must be an integer in 0..9007199254740991",
     ),
+    "renamed-item": (  # names stay sorted; the item's proof file is left behind
+        lambda d: d["items"][2].__setitem__("name", "dist/other.tar.gz"),
+        f"{TARGET_PROOF} is the proof of no item in the manifest",
+    ),
     "wrong-leaf-index": (
         lambda d: d["items"][2].__setitem__("leaf_index", 3),
         "items[2].leaf_index: is 3, must be 2",
@@ -551,7 +555,9 @@ def test_anchored_manifest_contradicting_its_tree_fails_verify(
     assert detail in report["issues"][0]["message"]
 
 
-@pytest.mark.parametrize("case", [*sorted(MANIFEST_CHANGES), "duplicate-keys"])
+@pytest.mark.parametrize(
+    "case", [*sorted(MANIFEST_CHANGES), "duplicate-keys", "missing-proof", "foreign-proof"]
+)
 def test_publish_refuses_a_manifest_contradicting_its_tree(
     run_cli: Run, tmp_path: Path, case: str
 ) -> None:
@@ -566,6 +572,14 @@ def test_publish_refuses_a_manifest_contradicting_its_tree(
     if case == "duplicate-keys":
         manifest.write_bytes(manifest.read_bytes()[:-1] + b',"items":[]}')
         detail = "duplicate JSON member name 'items'"
+    elif case == "missing-proof":
+        (bundle / TARGET_PROOF).unlink()
+        detail = f"items[2] ('{TARGET}') has no proof file {TARGET_PROOF}"
+    elif case == "foreign-proof":
+        proof = json.loads((bundle / TARGET_PROOF).read_bytes())
+        proof["leaf_index"] = 3
+        (bundle / TARGET_PROOF).write_text(json.dumps(proof))
+        detail = f"{TARGET_PROOF} has leaf_index 3, but it is the proof of items[2] ('{TARGET}')"
     else:
         change, detail = MANIFEST_CHANGES[case]
         edit_manifest(bundle, change)
