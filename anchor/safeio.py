@@ -97,23 +97,34 @@ def open_regular(path: str | Path, *, follow: bool = False) -> int:
 
 
 def read_fd_capped(fd: int, cap: int, *, name: str | Path) -> bytes:
-    """Read at most ``cap`` bytes from ``fd``; :class:`TooLarge` if there is more."""
+    """Read at most ``cap`` bytes from ``fd``; :class:`TooLarge` if there is more.
+
+    The first read asks for the size ``fstat`` reports (plus one byte, to see the end),
+    so a regular file is read into one buffer: peak memory is the file's size, not twice
+    it (no join of chunks). A file that grows meanwhile is read on in chunks, up to the cap.
+    """
+    try:
+        size = os.fstat(fd).st_size
+    except OSError:
+        size = 0
     parts: list[bytes] = []
     total = 0
+    want = min(cap + 1, max(size, 0) + 1)
     try:
         while total <= cap:
-            chunk = os.read(fd, min(_CHUNK, cap + 1 - total))
+            chunk = os.read(fd, want)
             if not chunk:
                 break
             parts.append(chunk)
             total += len(chunk)
+            want = min(_CHUNK, cap + 1 - total)
     except BlockingIOError as exc:  # pragma: no cover - regular files never block
         raise InputError(f"cannot read {name}: it would block") from exc
     except OSError as exc:
         raise InputError(f"cannot read {name}: {exc.strerror or type(exc).__name__}") from exc
     if total > cap:
         raise TooLarge(f"{name}: larger than the {cap}-byte limit for this file", cap=cap)
-    return b"".join(parts)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def read_regular(path: str | Path, *, cap: int, follow: bool = False) -> bytes:
@@ -175,6 +186,10 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+class JsonTooDeep(InputError):
+    """A JSON document nests deeper than its limit, or too deep or large for Python (exit 4)."""
+
+
 class _Duplicate(ValueError):
     def __init__(self, key: str) -> None:
         super().__init__(key)
@@ -184,8 +199,8 @@ class _Duplicate(ValueError):
 def load_json(data: bytes, *, what: str, max_depth: int = JSON_MAX_DEPTH) -> Any:
     """Parse one JSON document strictly: UTF-8, unique member names, at most ``max_depth`` deep.
 
-    Every failure is one :class:`InputError` line naming ``what`` (exit 4), including a
-    document too deep or too large to parse.
+    Every failure is one :class:`InputError` line naming ``what`` (exit 4); a document
+    too deep or too large to parse is the subclass :class:`JsonTooDeep`.
     """
     try:
         text = data.decode("utf-8")
@@ -200,9 +215,9 @@ def load_json(data: bytes, *, what: str, max_depth: int = JSON_MAX_DEPTH) -> Any
     except json.JSONDecodeError as exc:
         raise InputError(f"{what}: not JSON ({exc.msg} at line {exc.lineno})") from exc
     except RecursionError as exc:
-        raise InputError(f"{what}: JSON nested too deeply") from exc
+        raise JsonTooDeep(f"{what}: JSON nested too deeply") from exc
     except MemoryError as exc:
-        raise InputError(f"{what}: JSON too large to parse in memory") from exc
+        raise JsonTooDeep(f"{what}: JSON too large to parse in memory") from exc
     if _too_deep(value, max_depth):
-        raise InputError(f"{what}: JSON nested deeper than {max_depth} levels")
+        raise JsonTooDeep(f"{what}: JSON nested deeper than {max_depth} levels")
     return value

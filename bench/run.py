@@ -10,7 +10,7 @@ import importlib
 import sys
 import time
 
-BENCHMARKS = ("merkle", "blake2", "collect", "devnet", "publish_sizes", "verify")
+BENCHMARKS = ("merkle", "merkle_build", "blake2", "collect", "devnet", "publish_sizes", "verify")
 
 
 def main(argv: list[str]) -> int:

@@ -85,6 +85,8 @@ def emit_json(obj: Any, *, pretty: bool = False) -> None:
         text = json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False)
     else:
         text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+    if not text.isascii():  # a name that is not UTF-8 (a lone surrogate) stays a JSON escape
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     click.echo(text)
 
 

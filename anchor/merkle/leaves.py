@@ -26,6 +26,7 @@ Parsing follows the standard's decode order and codes (BRIEF §3.3; ADR 0003):
 from __future__ import annotations
 
 import base64
+import codecs
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -285,20 +286,39 @@ def _kind(value: object) -> str:
 
 
 _CHECKPOINT_SIZE = re.compile(r"0|[1-9][0-9]{0,19}")
+_UTF8_STEP = 1 << 20
+
+
+def _is_utf8(data: bytes) -> bool:
+    """True when ``data`` is UTF-8 throughout, checked in 1 MiB steps (no whole-text copy)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(view), _UTF8_STEP):
+            decoder.decode(view[start : start + _UTF8_STEP])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def looks_like_tlog_checkpoint(data: bytes) -> bool:
     """Heuristic of ADR 0003: UTF-8 text whose first lines are origin, decimal size, base64 hash.
 
     A C2SP tlog checkpoint (signed note body) starts ``<origin>\\n<size>\\n<base64 root>\\n``.
-    Only consulted after canonical-CBOR decoding has failed.
+    Only consulted after canonical-CBOR decoding has failed. Only the first three lines are
+    decoded, so a huge document costs no copy of its text (a 200 MB file of zeros included).
     """
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
+    ends: list[int] = []
+    for _ in range(3):
+        ends.append(data.find(b"\n", ends[-1] + 1 if ends else 0))
+        if ends[-1] < 0:
+            return False
+    if not _is_utf8(data):
         return False
-    lines = text.split("\n")
-    if len(lines) < 4 or not lines[0].strip() or lines[0] != lines[0].strip():
+    starts = [0, ends[0] + 1, ends[1] + 1]
+    lines = [bytes(data[a:b]).decode("utf-8") for a, b in zip(starts, ends, strict=True)]
+    if not lines[0].strip() or lines[0] != lines[0].strip():
         return False
     if not _CHECKPOINT_SIZE.fullmatch(lines[1]):
         return False

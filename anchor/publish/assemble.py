@@ -100,9 +100,16 @@ def _check_manifest(bundle: Path, manifest: bytes, path: Path) -> Any:
     except AnchorError as exc:
         raise BundleError(f"{leaves_path} is not a valid leaves list: {exc.diagnostics()}") from exc
     try:
-        return check_manifest(manifest, doc.leaves, doc.root)
+        checked = check_manifest(manifest, doc.leaves, doc.root)
     except ManifestRuleError as exc:
         raise BundleError(f"{path} disagrees with {leaves_path.name}: {exc.detail}") from exc
+    from anchor.evidence.proof_rules import check_proofs
+
+    try:
+        check_proofs(bundle / "proofs", checked["items"], doc.root, require_all=True)
+    except InputError as exc:
+        raise BundleError(f"{path} disagrees with its proof files: {exc.message}") from exc
+    return checked
 
 
 def _refuse_on_issues(body: bytes) -> None:

@@ -12,7 +12,8 @@ symlinked ``proofs/``, reads nothing), and never more than the member's cap
 :class:`~anchor.errors.InputError` (exit 4, one line). ``leaves.cbor`` is read only when
 the on-chain ``leaf_count`` is known (:class:`BundleLeaves`), so its cap follows from
 the record. The JSON members are parsed strictly (:func:`anchor.safeio.load_json`:
-duplicate names and deep nesting refused). The publish receipt ``anchor.json`` is read
+duplicate names and deep nesting refused); ``manifest.json`` is refused here only when
+nested too deeply to parse (its other rules are the content check's, which fails the run). The publish receipt ``anchor.json`` is read
 for the transaction hash and the network; the verifier never trusts it for anything
 the chain binds.
 """
@@ -25,7 +26,16 @@ from pathlib import Path
 from typing import Any
 
 from anchor.errors import InputError
-from anchor.safeio import KIB, MIB, TooLarge, inside, load_json, read_regular_optional, real
+from anchor.safeio import (
+    KIB,
+    MIB,
+    JsonTooDeep,
+    TooLarge,
+    inside,
+    load_json,
+    read_regular_optional,
+    real,
+)
 
 MANIFEST_FILE = "manifest.json"
 LEAVES_FILE = "leaves.cbor"
@@ -93,8 +103,11 @@ class BundleContent(dict[int, bytes]):
     """``{0: manifest.json}``: the content of ``items[0]`` in a bundle run.
 
     The type tells the content check that this item is a manifest, to be held to its
-    rules too (:mod:`anchor.verify.content`).
+    rules too (:mod:`anchor.verify.content`), and ``proofs_dir`` where the bundle's proof
+    files are (checked against the manifest).
     """
+
+    proofs_dir: Path | None = None
 
 
 class BundleLeaves(Mapping[int, bytes]):
@@ -119,6 +132,10 @@ class BundleLeaves(Mapping[int, bytes]):
 
     def __getitem__(self, index: int) -> bytes:
         return self.read(index, None)
+
+    def __contains__(self, index: object) -> bool:
+        # Mapping's default would read the file (with the default cap) to answer.
+        return index == 0
 
     def __iter__(self) -> Iterator[int]:
         return iter((0,))
@@ -202,6 +219,22 @@ def _json_member(root_real: Path, path: Path, cap: int) -> bytes | None:
     return data
 
 
+def _refuse_deep_manifest(manifest: bytes | None, path: Path) -> None:
+    """A manifest.json nested beyond the JSON depth limit is bad input (exit 4, one line).
+
+    Every other way a manifest can break its rules (duplicate names, schema, the tree) is
+    judged by the content check, which fails the bundle instead.
+    """
+    if manifest is None:
+        return
+    try:
+        load_json(manifest, what=str(path))
+    except JsonTooDeep:
+        raise
+    except InputError:
+        return
+
+
 def load_bundle(directory: str | Path) -> LoadedBundle:
     """Read a bundle directory; InputError when it is not a directory or a member is refused."""
     root = Path(directory)
@@ -215,6 +248,7 @@ def load_bundle(directory: str | Path) -> LoadedBundle:
         chain_facts = _json_member(root_real, root / CHAIN_FACTS_FILE, CHAIN_FACTS_CAP)
     except TooLarge as exc:
         raise InputError(exc.message) from exc
+    _refuse_deep_manifest(manifest, root / MANIFEST_FILE)
     receipt: dict[str, Any] | None = None
     if receipt_bytes is not None:
         parsed = load_json(receipt_bytes, what=str(root / RECEIPT_FILE))

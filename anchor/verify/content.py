@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from anchor.label309 import cbor
@@ -175,7 +176,7 @@ def check_content(
             continue
         merkle_status.append(CHECKED)
     if isinstance(item_bytes, BundleContent) and item_status[:1] == [CHECKED]:
-        issue = _manifest_issue(item_bytes[0], trees.get(0))
+        issue = _manifest_issue(item_bytes[0], trees.get(0), item_bytes.proofs_dir)
         if issue is not None:
             item_status[0] = MISMATCHED
             issues.append(issue)
@@ -184,9 +185,13 @@ def check_content(
     )
 
 
-def _manifest_issue(manifest: bytes, tree: tuple[LeavesList, MerkleTree] | None) -> Issue | None:
+def _manifest_issue(
+    manifest: bytes, tree: tuple[LeavesList, MerkleTree] | None, proofs_dir: Path | None
+) -> Issue | None:
     """Why the anchored manifest contradicts its rules or the verified tree, or None.
 
+    With a verified tree the bundle's proof files present are checked against the manifest
+    too (:mod:`anchor.evidence.proof_rules`: a renamed item leaves its proof behind).
     Without a verified tree only the manifest's own rules are checked (when the
     leaves-list was supplied but failed, its own issue already fails the run).
     """
@@ -195,7 +200,11 @@ def _manifest_issue(manifest: bytes, tree: tuple[LeavesList, MerkleTree] | None)
 
     try:
         if tree is not None:
-            check_manifest(manifest, tree[0].leaves, tree[0].root)
+            doc = check_manifest(manifest, tree[0].leaves, tree[0].root)
+            if proofs_dir is not None:
+                from anchor.evidence.proof_rules import check_proofs
+
+                check_proofs(proofs_dir, doc["items"], tree[0].root, require_all=False)
         else:
             check_schema(manifest)
     except InputError as exc:

@@ -91,13 +91,13 @@ class ProofIndex:
         :mod:`anchor.evidence.proofnames`) when it is a regular file inside the bundle.
 
         Names come from the untrusted manifest and from the command line; one that is
-        absolute, climbs out (``..``), or reaches a symlink whose target lies outside the
+        absolute, not valid Unicode, climbs out (``..``), or reaches a symlink whose target lies outside the
         bundle's real location finds nothing.
         """
         if self.proofs_dir is None or "\x00" in name or os.path.isabs(name):
             return None
-        candidate = self.proofs_dir / proof_file_name(name)  # hash-named when too long
-        try:
+        try:  # a name that is not valid Unicode (a lone surrogate) has no proof file
+            candidate = self.proofs_dir / proof_file_name(name)  # hash-named when too long
             if not real(candidate).is_relative_to(real(self.proofs_dir)):
                 return None
             ok = inside(candidate, self._confine()) and candidate.is_file()
@@ -208,7 +208,10 @@ def check_file(
         if index.explicit is not None:
             candidates.append((index.explicit, "--proof"))
         else:
-            candidates.extend((_load(p), "proofs/") for p in index.paths_for_digest(digest))
+            paths = index.paths_for_digest(digest)  # equal leaves: the file's own name first
+            own = os.path.basename(name) + PROOF_SUFFIX
+            paths = sorted(paths, key=lambda p: p.name != own)
+            candidates.extend((_load(p), "proofs/") for p in paths)
         for proof, source in candidates:
             if isinstance(proof, str):
                 msg = proof + _membership(index, digest)

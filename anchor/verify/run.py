@@ -263,8 +263,11 @@ def _evidence(
         named = bundle.receipt_tx_hash()
         if named is not None:
             references = [("anchor.json", named), *references]
+    content = BundleContent({0: bundle.manifest}) if bundle.manifest is not None else None
+    if content is not None:
+        content.proofs_dir = bundle.proofs_dir
     return Evidence(
-        item_bytes=BundleContent({0: bundle.manifest}) if bundle.manifest is not None else {},
+        item_bytes=content if content is not None else {},
         leaves_bytes=bundle.leaves if bundle.leaves is not None else {},
         files=files,
         proofs=proofs,

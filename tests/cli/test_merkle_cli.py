@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import random
@@ -411,3 +412,28 @@ def test_merkle_help_has_examples(run_cli: Run) -> None:
     for command in ("root", "proof", "verify", "build"):
         r = run_cli(["merkle", command, "--help"])
         assert r.exit_code == 0 and "  Examples:\n    anchor merkle " + command in r.stdout
+
+
+def test_build_fast_hex_path_gives_the_line_parser_s_bytes(run_cli: Run, tmp_path: Path) -> None:
+    """Plain 64-hex lines take one unhexlify; the same leaves in a form only the line parser
+    reads (a blank line, 0x, spaces, CRLF) give byte-identical documents."""
+    from anchor.cli.merkle import _plain_hex_lines
+
+    leaves = [hashlib.sha256(i.to_bytes(2, "big")).hexdigest() for i in range(300)]
+    leaves[7] = leaves[7].upper()
+    plain = "\n".join(leaves) + "\n"
+    assert _plain_hex_lines(plain.encode()) is not None
+    mixed = "\n".join(f"0x{x}" if i % 3 == 0 else f"  {x}\r" for i, x in enumerate(leaves))
+    assert _plain_hex_lines(mixed.encode()) is None
+    outputs = []
+    for label, text in (("plain", plain), ("mixed", mixed + "\n\n")):
+        source = tmp_path / f"{label}.txt"
+        source.write_text(text)
+        r = run_cli(["merkle", "build", source, "-o", tmp_path / f"{label}.cbor", "-q"])
+        assert r.exit_code == 0, r.stderr
+        outputs.append((tmp_path / f"{label}.cbor").read_bytes())
+    assert outputs[0] == outputs[1]
+    bad = tmp_path / "bad.txt"
+    bad.write_text(plain.replace(leaves[5], "g" * 64))
+    r = run_cli(["merkle", "build", bad, "-o", tmp_path / "bad.cbor"])
+    assert (r.exit_code, r.stderr.splitlines()[-1]) == (4, f"error: {bad} line 6: not hex")
