@@ -278,12 +278,19 @@ class Store:
 
         out: list[Added] = []
         with self._tx() as conn:
-            window = self._one(
-                conn,
-                "SELECT id, seq FROM windows WHERE spool_id = ? AND state = 'open'"
-                + self.for_share,
-                (spool.id,),
-            )
+            window = None
+            for _ in range(5):
+                # PostgreSQL (read committed): a seal that committed while this statement
+                # waited for the row lock hides the new window from its snapshot; the next
+                # statement sees it.
+                window = self._one(
+                    conn,
+                    "SELECT id, seq FROM windows WHERE spool_id = ? AND state = 'open'"
+                    + self.for_share,
+                    (spool.id,),
+                )
+                if window is not None:
+                    break
             if window is None:
                 raise StoreUnavailable(f"spool {spool.name!r} has no open window")
             now = self.now()
