@@ -188,10 +188,10 @@ def test_add_racing_a_seal_lands_in_the_next_window(store: Store, store_url: str
 def test_bulk_add_duplicates_and_conflicts(store: Store) -> None:
     sp = _spool(store)
     batch = [NewItem("s", f"n{i}", _d(i), i) for i in range(200)]
-    first = store.add(sp, batch + [batch[0]])
+    first = store.add(sp, [*batch, batch[0]])
     assert [a.duplicate for a in first] == [False] * 200 + [True]
     assert first[200].item_id == first[0].item_id
-    again = store.add(sp, batch[:100] + [NewItem("s", "new", _d(999))])
+    again = store.add(sp, [*batch[:100], NewItem("s", "new", _d(999))])
     assert [a.duplicate for a in again] == [True] * 100 + [False]
     assert [a.item_id for a in again[:100]] == [a.item_id for a in first[:100]]
     bad = [NewItem("s", f"m{i}", _d(1000 + i)) for i in range(100)] + [NewItem("s", "n5", _d(5000))]
