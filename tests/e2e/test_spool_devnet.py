@@ -318,3 +318,23 @@ def test_inputs_spent_by_a_foreign_tx_block_the_window(spool: Spool) -> None:
     assert spool.status()[0]["state"] == "blocked"
     with spool.net.state.lock:
         assert len(spool.net.state.txs) == 1  # only the foreign one
+
+
+def test_shallow_rollback_lands_the_same_tx_again(spool: Spool) -> None:
+    item = spool.add("r.txt", b"rollback")
+    assert spool.run("seal").returncode == 0
+    assert spool.publish("--wait").returncode == 0
+    first = spool.status()[0]
+    tx = bytes.fromhex(str(first["tx_hash"]))
+    with spool.net.state.lock:
+        height = spool.net.state.txs[tx].block.height
+        depth = spool.net.state.tip.height - height + 1
+        spool.net.rollback(depth)  # the block holding the tx and everything after it
+        assert tx not in spool.net.state.txs and not spool.net.state.mempool
+    again = spool.publish("--wait")
+    assert again.returncode == 0, again.stderr
+    assert "anchored -> submitted" in again.stderr or "final -> submitted" in again.stderr
+    rows = spool.status()
+    assert rows[0]["tx_hash"] == first["tx_hash"] and rows[0]["state"] in ("anchored", "final")
+    check_chain(spool)
+    verify_item(spool, item, 1)
