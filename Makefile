@@ -12,7 +12,7 @@ CIP309_COMMIT := 35bebfc08c92be8afb70646363205b786b96d438
 system-deps:
 	bash scripts/system-deps.sh
 
-.PHONY: install lint format test test-fast conformance fuzz bench demo vectors clean
+.PHONY: install lint format test test-fast conformance fuzz bench demo demo-spool vectors clean
 
 install: $(STAMP)
 
@@ -49,6 +49,9 @@ bench: install
 
 demo: install
 	bash scripts/demo.sh
+
+demo-spool: install
+	bash scripts/demo-spool.sh
 
 # Fetch the standard's data at the pinned commit (only needed outside the monorepo layout).
 vectors:

@@ -263,6 +263,25 @@ class RunningDevnet:
             block = self.cut_block()
         return block
 
+    def rollback(self, blocks: int) -> Block:
+        """Test control: drop the last ``blocks`` blocks; their transactions do not return to
+        the mempool (they are simply gone, as after a fork that never saw them). The new tip."""
+        from anchor.devnet.persist import from_json, to_json
+
+        with self.state.lock:
+            if not 1 <= blocks < len(self.state.blocks):
+                raise ValueError("rollback needs 1 <= blocks < chain length")
+            doc = to_json(self.state)
+            doc["blocks"] = doc["blocks"][:-blocks]
+            doc["tip"] = self.state.blocks[-blocks - 1].hash.hex()
+            doc["mempool"] = []
+            fresh = from_json(doc, clock=self.state.clock, params=self.state.params)
+            for key, value in vars(fresh).items():
+                if key != "lock":
+                    setattr(self.state, key, value)
+            self.save()
+            return self.state.tip
+
     def fund(self, address: str, lovelace: int) -> TxIn:
         """Credit ``lovelace`` to a bech32 testnet address in a new block; return the output."""
         raw = _testnet_address(address, what="fund")

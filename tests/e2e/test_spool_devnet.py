@@ -319,3 +319,60 @@ def test_inputs_spent_by_a_foreign_tx_block_the_window(spool: Spool) -> None:
     assert spool.status()[0]["state"] == "blocked"
     with spool.net.state.lock:
         assert len(spool.net.state.txs) == 1  # only the foreign one
+
+
+def test_shallow_rollback_lands_the_same_tx_again(spool: Spool) -> None:
+    item = spool.add("r.txt", b"rollback")
+    assert spool.run("seal").returncode == 0
+    assert spool.publish("--wait").returncode == 0
+    first = spool.status()[0]
+    tx = bytes.fromhex(str(first["tx_hash"]))
+    with spool.net.state.lock:
+        height = spool.net.state.txs[tx].block.height
+        depth = spool.net.state.tip.height - height + 1
+        spool.net.rollback(depth)  # the block holding the tx and everything after it
+        assert tx not in spool.net.state.txs and not spool.net.state.mempool
+    again = spool.publish("--wait")
+    assert again.returncode == 0, again.stderr
+    assert "anchored -> submitted" in again.stderr or "final -> submitted" in again.stderr
+    rows = spool.status()
+    assert rows[0]["tx_hash"] == first["tx_hash"] and rows[0]["state"] in ("anchored", "final")
+    check_chain(spool)
+    verify_item(spool, item, 1)
+
+
+def test_a_dead_attempt_is_replaced_on_the_same_inputs(spool: Spool) -> None:
+    import time
+
+    import httpx
+
+    from anchor.publish.spool.api import open_store
+
+    r = spool.run("init", "--spool", "fast", "--ttl-slots", "60")
+    assert r.returncode == 0, r.stderr
+    path = spool.tmp / "d.txt"
+    path.write_bytes(b"dead")
+    assert spool.run("add", str(path), "--spool", "fast").returncode == 0
+    assert spool.run("seal", "--spool", "fast").returncode == 0
+    killed = spool.publish("--spool", "fast", env={FAULT_ENV: "sign.commit"})
+    assert killed.returncode == -9  # signed and stored, never sent
+    store = open_store(spool.db)
+    try:
+        sp = store.spool("fast")
+        window = store.windows(sp)[0]
+        (old,) = store.attempts(window.id)
+        while spool.net.state.tip.slot <= old.ttl + 1:  # the devnet's clock cuts blocks
+            time.sleep(0.2)
+        again = spool.publish("--spool", "fast", "--wait")
+        assert again.returncode == 0, again.stderr
+        assert "attempt 1 is dead" in again.stderr
+        first, second = store.attempts(window.id)
+        assert first.tx_id == old.tx_id and second.tx_id != old.tx_id
+        assert set(second.inputs) <= set(old.inputs)
+    finally:
+        store.close()
+    with spool.net.state.lock:
+        assert set(spool.net.state.txs) == {bytes.fromhex(second.tx_id)}
+    refused = httpx.post(spool.net.url + "/tx/submit", content=old.tx_bytes,
+                         headers={"Content-Type": "application/cbor"})  # fmt: skip
+    assert refused.status_code == 400

@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from anchor.publish.spool.store import Store, StoreUnavailable, ddl
+from anchor.publish.spool.store import Store, StoreUnavailable, _BulkConflict, ddl
 
 
 class PostgresStore(Store):
@@ -67,6 +67,15 @@ class PostgresStore(Store):
         try:
             cur = conn.execute(sql.replace("?", "%s"), tuple(params))
             return list(cur.fetchall()) if cur.description is not None else []
+        except self._psycopg.Error as exc:
+            raise StoreUnavailable(f"spool database: {_line(exc)}") from exc
+
+    def _executemany(self, conn: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        try:
+            with conn.cursor() as cur:
+                cur.executemany(sql.replace("?", "%s"), rows)
+        except self._psycopg.errors.IntegrityError as exc:
+            raise _BulkConflict(_line(exc)) from exc
         except self._psycopg.Error as exc:
             raise StoreUnavailable(f"spool database: {_line(exc)}") from exc
 

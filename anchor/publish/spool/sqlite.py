@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from anchor.publish.spool.store import Store, StoreUnavailable, ddl
+from anchor.publish.spool.store import Store, StoreUnavailable, _BulkConflict, ddl
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -72,6 +72,14 @@ class SqliteStore(Store):
     def _exec(self, conn: Any, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
             return list(conn.execute(sql, tuple(params)).fetchall())
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"{self.path}: {exc}") from exc
+
+    def _executemany(self, conn: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        try:
+            conn.executemany(sql, rows)
+        except sqlite3.IntegrityError as exc:
+            raise _BulkConflict(str(exc)) from exc
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"{self.path}: {exc}") from exc
 

@@ -150,6 +150,18 @@ class Added:
     duplicate: bool
 
 
+_BULK_FROM = 64
+_CHUNK = 500
+_INSERT_ITEM = (
+    "INSERT INTO items (item_id, spool_id, window_id, source, name, digest, size, state, "
+    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)"
+)
+
+
+class _BulkConflict(Exception):
+    """A bulk insert hit a constraint: redo the batch item by item (which names it)."""
+
+
 _ITEM_COLUMNS = "seq, item_id, window_id, source, name, digest, size, state"
 
 
@@ -273,27 +285,56 @@ class Store:
 
     # -- items -----------------------------------------------------------------------
     def add(self, spool: Spool, items: Sequence[NewItem]) -> list[Added]:
-        """Add ``items`` to the open window in one transaction (all or none)."""
+        """Add ``items`` to the open window in one transaction (all or none).
+
+        Large batches are inserted in bulk (one existence query per chunk, then one
+        ``executemany``); should the bulk insert hit a conflict, the batch is retried
+        item by item, which names the offending item.
+        """
         from anchor.publish.spool import faults
 
         out: list[Added] = []
-        with self._tx() as conn:
+        if len(items) > _BULK_FROM:
+            try:
+                out = self._add(spool, items, bulk=True)
+            except _BulkConflict:
+                out = []
+        if not out:
+            out = self._add(spool, items, bulk=False)
+        faults.point("add.commit")
+        return out
+
+    def _open_window(self, conn: Any, spool: Spool) -> tuple[Any, ...]:
+        for _ in range(5):
+            # PostgreSQL (read committed): a seal that committed while this statement
+            # waited for the row lock hides the new window from its snapshot; the next
+            # statement sees it.
             window = self._one(
                 conn,
                 "SELECT id, seq FROM windows WHERE spool_id = ? AND state = 'open'"
                 + self.for_share,
                 (spool.id,),
             )
-            if window is None:
-                raise StoreUnavailable(f"spool {spool.name!r} has no open window")
+            if window is not None:
+                return window
+        raise StoreUnavailable(f"spool {spool.name!r} has no open window")
+
+    def _executemany(self, conn: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """``executemany``; a constraint violation raises :class:`_BulkConflict`."""
+        raise NotImplementedError
+
+    def _add(self, spool: Spool, items: Sequence[NewItem], *, bulk: bool) -> list[Added]:
+        out: list[Added] = []
+        with self._tx() as conn:
+            window = self._open_window(conn, spool)
             now = self.now()
+            if bulk:
+                return self._add_bulk(conn, spool, window, items, now)
             for new in items:
                 iid = machine.item_id(spool.name, new.source, new.name, new.digest)
                 inserted = self._one(
                     conn,
-                    "INSERT INTO items (item_id, spool_id, window_id, source, name, digest, "
-                    "size, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?) "
-                    "ON CONFLICT DO NOTHING RETURNING seq",
+                    _INSERT_ITEM + " ON CONFLICT DO NOTHING RETURNING seq",
                     (
                         iid,
                         spool.id,
@@ -320,7 +361,39 @@ class Store:
                         "another digest; nothing was added"
                     )
                 out.append(Added(iid, found[0], found[1], duplicate=True))
-        faults.point("add.commit")
+        return out
+
+    def _add_bulk(
+        self, conn: Any, spool: Spool, window: tuple[Any, ...], items: Sequence[NewItem], now: float
+    ) -> list[Added]:
+        ids = [machine.item_id(spool.name, n.source, n.name, n.digest) for n in items]
+        existing: dict[str, tuple[int, str]] = {}
+        unique = list(dict.fromkeys(ids))
+        for at in range(0, len(unique), _CHUNK):
+            chunk = unique[at : at + _CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            for row in self._exec(
+                conn,
+                "SELECT i.item_id, w.seq, i.state FROM items i JOIN windows w "
+                f"ON w.id = i.window_id WHERE i.item_id IN ({marks})",
+                chunk,
+            ):
+                existing[row[0]] = (int(row[1]), str(row[2]))
+        rows: list[tuple[Any, ...]] = []
+        out: list[Added] = []
+        seen: set[str] = set()
+        for iid, new in zip(ids, items, strict=True):
+            if iid in existing or iid in seen:
+                seq, state = existing.get(iid, (window[1], machine.PENDING))
+                out.append(Added(iid, seq, state, duplicate=True))
+                continue
+            seen.add(iid)
+            rows.append(
+                (iid, spool.id, window[0], new.source, new.name, new.digest.hex(), new.size, now)
+            )
+            out.append(Added(iid, window[1], machine.PENDING, duplicate=False))
+        if rows:
+            self._executemany(conn, _INSERT_ITEM, rows)
         return out
 
     def item(

@@ -145,3 +145,59 @@ def test_newer_schema_is_refused_untouched(store: Store, store_url: str) -> None
             other.migrate()
     finally:
         other.close()
+
+
+def test_add_racing_a_seal_lands_in_the_next_window(store: Store, store_url: str) -> None:
+    """Adders in threads while seals run: every item lands in exactly one window, none lost."""
+    import threading
+
+    sp = _spool(store)
+    errors: list[BaseException] = []
+    added: list[str] = []
+
+    def adder(k: int) -> None:
+        own = open_store(store_url)
+        try:
+            for i in range(15):
+                added.extend(
+                    a.item_id for a in own.add(sp, [NewItem(f"t{k}", f"n{i}", _d(k * 100 + i))])
+                )
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=adder, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    epoch = store.acquire(sp, "me", seconds=60)
+    for _ in range(4):
+        store.seal(sp, holder="me", epoch=epoch, label=None, lease_seconds=60)
+    for t in threads:
+        t.join()
+    store.seal(sp, holder="me", epoch=epoch, label=None, lease_seconds=60)
+    assert not errors
+    windows = [w for w in store.windows(sp) if w.state == "sealed"]
+    in_windows = [i.item_id for w in windows for i in store.window_items(w.id)]
+    assert sorted(in_windows) == sorted(added) and len(added) == 45
+    for w in windows:
+        digests = [i.digest for i in store.window_items(w.id)]
+        assert w.root == MerkleTree(digests).root.hex() and w.leaf_count == len(digests)
+
+
+def test_bulk_add_duplicates_and_conflicts(store: Store) -> None:
+    sp = _spool(store)
+    batch = [NewItem("s", f"n{i}", _d(i), i) for i in range(200)]
+    first = store.add(sp, [*batch, batch[0]])
+    assert [a.duplicate for a in first] == [False] * 200 + [True]
+    assert first[200].item_id == first[0].item_id
+    again = store.add(sp, [*batch[:100], NewItem("s", "new", _d(999))])
+    assert [a.duplicate for a in again] == [True] * 100 + [False]
+    assert [a.item_id for a in again[:100]] == [a.item_id for a in first[:100]]
+    bad = [NewItem("s", f"m{i}", _d(1000 + i)) for i in range(100)] + [NewItem("s", "n5", _d(5000))]
+    with pytest.raises(ItemConflict) as conflict:
+        store.add(sp, bad)
+    assert "'n5'" in conflict.value.message
+    assert sum(store.counts(sp).values()) == 201
+    items = store.window_items(store.windows(sp)[0].id)
+    assert [i.name for i in items[:3]] == ["n0", "n1", "n2"] and items[2].size == 2
