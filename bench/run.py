@@ -10,7 +10,16 @@ import importlib
 import sys
 import time
 
-BENCHMARKS = ("merkle", "merkle_build", "blake2", "collect", "devnet", "publish_sizes", "verify")
+BENCHMARKS = (
+    "merkle",
+    "merkle_build",
+    "blake2",
+    "collect",
+    "devnet",
+    "publish_sizes",
+    "verify",
+    "attest",
+)
 
 
 def main(argv: list[str]) -> int:

@@ -49,6 +49,7 @@ COMMAND_MODULES = (
     "verify-attestation",
     "trust-root",
     "spool",
+    "report",
 )
 
 # Commands that exit 0 or 1 only, as KiCI's verify-attestation does (ADR 0030): any
@@ -80,6 +81,7 @@ SHORT_HELP = {
     "verify-attestation": "Verify a provenance bundle against a trusted issuer.",
     "trust-root": "Snapshot an OIDC issuer's keys for offline verification.",
     "spool": "Cadence publishing: one anchor per window, exactly once.",
+    "report": "Write an HTML page of attestations with in-browser badges.",
 }
 
 _state = {"verbose": False}

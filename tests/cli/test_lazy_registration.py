@@ -87,6 +87,7 @@ def test_help_order_does_not_depend_on_which_command_ran_first() -> None:
         "devnet",
         "attest",
         "verify-attestation",
+        "report",
         "keys",
         "record",
         "merkle",

@@ -54,16 +54,25 @@
       const m = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i));
       if (!m) err();
       i += m[0].length;
-      return JSON.parse(m[0]);
+      const v = JSON.parse(m[0]);
+      if (typeof v !== "number") return v;
+      // As Python's json: a literal with a fraction or exponent is a float, any other an exact int.
+      if (/[.eE]/.test(m[0])) return new Float(v);
+      return Number.isSafeInteger(v) ? v : BigInt(m[0]);
     }
     const v = value(); ws(); if (i !== text.length) err();
     return v;
   }
-  const isObj = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+  // A JSON number written with a fraction or exponent (Python reads it as a float).
+  class Float { constructor(value) { this.value = value; } }
+  const isObj = (v) => v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Float);
+  // The numeric value of a JSON number (int, big int or float), else null.
+  const numeric = (v) => typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : v instanceof Float ? v.value : null;
   const has = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
 
   // --- bytes ---
-  const utf8 = (b) => new TextDecoder("utf-8", { fatal: true }).decode(b);
+  // ignoreBOM: a leading BOM stays in the text (and fails strict parsing), as in Python.
+  const utf8 = (b) => new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(b);
   const ascii = (s) => new TextEncoder().encode(s);
   function b64std(text, what) {
     if (typeof text !== "string") fail("bundle-malformed", what + " is not a string");
@@ -136,7 +145,8 @@
     }
     return node;
   }
-  const text = (v) => (typeof v === "string" ? v : Number.isInteger(v) ? String(v) : null);
+  // A value as identity text, as anchor/attest/identity.py's _text: strings and integers only.
+  const text = (v) => (typeof v === "string" ? v : Number.isInteger(v) || typeof v === "bigint" ? String(v) : null);
 
   // --- the steps (anchor/attest/verify.py) ---
   async function verifyBundle(bytes, root, T) {
@@ -228,11 +238,12 @@
     if (!auds.includes(keyAud)) {
       if (!auds.includes(C.timeAudience)) fail("token-audience", "the token's audience names neither this key nor the verifier");
       binding = "time-bound";
-      const num = (v) => typeof v === "number" && Number.isFinite(v);
+      // joserfc's JWTClaimsRegistry(now=T, leeway, exp essential): the same comparisons.
       const L = C.leeway;
-      const bad = !has(claims, "exp") || !num(claims.exp) || claims.exp <= T - L
-        || (has(claims, "nbf") && (!num(claims.nbf) || claims.nbf > T + L))
-        || (has(claims, "iat") && (!num(claims.iat) || claims.iat > T + L));
+      const exp = numeric(claims.exp), nbf = numeric(claims.nbf), iat = numeric(claims.iat);
+      const bad = !has(claims, "exp") || exp === null || !Number.isFinite(exp) || exp <= T - L
+        || (has(claims, "nbf") && (nbf === null || !Number.isFinite(nbf) || nbf > T + L))
+        || (has(claims, "iat") && (iat === null || !Number.isFinite(iat) || iat > T + L));
       if (bad) fail("token-expired", "the time-bound token is not valid at the reference time");
     }
     // 6. identity-mismatch:<field>
@@ -256,42 +267,97 @@
     return { status: "verified", code: "", detail: "verified (" + binding + "); artifact bytes not re-hashed" };
   }
 
+  // --- the page: rows built with textContent only, one badge per row ---
+  function cell(tr, cls, value) {
+    const td = document.createElement("td");
+    td.className = cls;
+    td.textContent = value || "\u2014";
+    tr.appendChild(td);
+    return td;
+  }
+
+  function buildRows() {
+    const table = document.getElementById("rows");
+    const body = table.querySelector("tbody");
+    if (DATA.rows.length === 0) { document.getElementById("empty").hidden = false; return; }
+    table.hidden = false;
+    for (const row of DATA.rows) {
+      const tr = document.createElement("tr");
+      tr.dataset.row = String(row.index);
+      const td = document.createElement("td");
+      const el = document.createElement("span");
+      el.className = "badge";
+      el.dataset.status = "pending";
+      el.dataset.code = "";
+      el.textContent = "checking\u2026";
+      const code = document.createElement("span");
+      code.className = "code";
+      td.append(el, code);
+      tr.appendChild(td);
+      cell(tr, "job", row.job);
+      cell(tr, "artifact", row.artifact);
+      cell(tr, "digest", row.digest);
+      cell(tr, "created", row.created);
+      const dl = cell(tr, "download", "");
+      dl.textContent = "";
+      const a = document.createElement("a");
+      a.setAttribute("href", row.file);
+      a.setAttribute("download", row.file.split("/").pop());
+      a.textContent = row.file.split("/").pop();
+      dl.appendChild(a);
+      body.appendChild(tr);
+    }
+  }
+
   async function badge(row, root) {
-    const el = document.querySelector('[data-row="' + row.index + '"] .badge');
+    const tr = document.querySelector('tr[data-row="' + row.index + '"]');
+    const el = tr.querySelector(".badge");
     const T = row.referenceTime === null ? Math.floor(Date.now() / 1000) : row.referenceTime;
     let r;
     try {
       if (!window.crypto || !crypto.subtle) r = { status: "unverifiable", code: "webcrypto-unavailable", detail: "WebCrypto is not available here" };
       else r = await verifyBundle(b64std(row.bundle, "bundle"), root, T);
     } catch (e) {
-      r = e instanceof Fail ? { status: "failed", code: e.code, detail: e.detail } : { status: "failed", code: "bundle-malformed", detail: String(e) };
+      // A Fail is a verdict; anything else is a fault of this page, never a verdict on the bundle.
+      r = e instanceof Fail ? { status: "failed", code: e.code, detail: e.detail } : { status: "unverifiable", code: "page-error", detail: String(e) };
     }
     el.dataset.status = r.status;
     el.dataset.code = r.code;
     el.textContent = r.status;
     el.title = r.code ? r.code + ": " + r.detail : r.detail;
+    tr.querySelector(".code").textContent = r.code;
   }
 
+  let generation = 0;
   async function run(root) {
+    const mine = ++generation;
     document.body.dataset.done = "0";
+    const status = document.getElementById("trust-root-status");
+    status.textContent = root ? "Trusted issuer: " + root.issuer + " (" + root.keys.length + " keys)"
+      : "No issuer keys embedded: bundles whose own signature holds are unverifiable until a trust root is loaded.";
     await Promise.all(DATA.rows.map((row) => badge(row, root)));
-    document.body.dataset.done = "1";
+    if (mine === generation) document.body.dataset.done = "1";
   }
 
   function loadRoot(doc) {
     if (!isObj(doc) || typeof doc.issuer !== "string" || !isObj(doc.jwks) || !Array.isArray(doc.jwks.keys)) return null;
-    const map = isObj(doc.claimMap) ? Object.entries(doc.claimMap) : null;
+    if (!doc.jwks.keys.every((k) => isObj(k) && typeof k.kty === "string")) return null;
+    const raw = doc.claimMap;
+    const map = Array.isArray(raw) ? raw : isObj(raw) ? Object.entries(raw) : null;
+    if (map && !map.every((p) => Array.isArray(p) && p.length === 2 && typeof p[1] === "string")) return null;
     return { issuer: doc.issuer, keys: doc.jwks.keys, claimMap: map && map.length ? map : null };
   }
 
+  buildRows();
+  document.getElementById("reference-time").textContent =
+    "Reference time: this browser's clock (the CLI's T for a bundle outside an anchor). Generated by anchor report.";
   const input = document.getElementById("trust-root-file");
-  if (input) input.addEventListener("change", async () => {
+  input.addEventListener("change", async () => {
     const file = input.files[0]; if (!file) return;
-    const status = document.getElementById("trust-root-status");
     let root = null;
     try { root = loadRoot(strictParse(utf8(new Uint8Array(await file.arrayBuffer())))); } catch (e) { root = null; }
-    status.textContent = root ? "issuer: " + root.issuer : "not a trust-root file";
     if (root) run(root);
+    else document.getElementById("trust-root-status").textContent = "That file is not a trust-root file.";
   });
   run(DATA.trustRoot ? loadRoot(DATA.trustRoot) : null);
 })();
