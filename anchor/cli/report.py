@@ -1,6 +1,7 @@
-"""`anchor report DIR -o OUT [--trust-root F]`: a self-contained HTML page of DIR's attestations.
+"""`anchor report DIR -o OUT [--trust-root F] [--evidence BUNDLE]`: an HTML page of DIR's attestations.
 
     anchor report attestations/ -o site/ --trust-root github-root.json
+    anchor report attestations/ -o site/ --trust-root github-root.json --evidence evidence/
 
 Finds every ``*.sigstore.json`` under DIR (OUT itself excluded), writes ``OUT/index.html``
 (inline script, style and data; no network) and a copy of each bundle under
@@ -8,6 +9,12 @@ Finds every ``*.sigstore.json`` under DIR (OUT itself excluded), writes ``OUT/in
 root is a file, or an issuer URL whose discovery and JWKS are fetched now through the
 verifier's egress wrapper and embedded as a snapshot. Without one the page embeds no issuer
 keys and its badges say ``unverifiable`` until a trust-root file is loaded into it.
+
+With ``--evidence`` (a published evidence bundle), each attestation bundle that the bundle's
+anchor includes is judged in the browser at the anchor's block time, as ``anchor verify
+--trust-root`` judges it: a token that has expired since is still valid at T. The check of the
+inclusion is the offline verifier's, by the bundle's digest; its block time comes from the
+evidence bundle (run ``anchor verify --online`` to authenticate it). Others use the browser's clock.
 Exit 0 written, 4 bad input, 5 an issuer URL that cannot be reached.
 """
 
@@ -41,6 +48,34 @@ def _bundles(folder: Path, output: Path) -> list[tuple[str, bytes]]:
     return found
 
 
+def _anchored_times(
+    evidence: str, bundles: list[tuple[str, bytes]], network: str | None
+) -> list[int | None]:
+    """T for each bundle: the block time when ``evidence``'s anchor includes it, else None."""
+    import hashlib
+
+    from anchor.errors import InputError
+    from anchor.verify.provenance import reference_time
+    from anchor.verify.run import VerifyRequest, run_verify
+
+    if not (Path(evidence) / "anchor.json").is_file():
+        raise InputError(f"--evidence {evidence}: no anchor.json (not a published evidence bundle)")
+    times: list[int | None] = []
+    for name, data in bundles:
+        digest = hashlib.sha256(data).digest()
+        report = run_verify(VerifyRequest(bundle=evidence, digests=(digest,), network=network))
+        t, source = reference_time(report)
+        if source == "block-time" and all(f.inclusion_ok for f in report.files):
+            times.append(t)
+            note(f"{name}: anchored, judged at the block time {t} (from the evidence bundle)")
+        else:
+            times.append(None)
+            note(
+                f"{name}: not anchored by {evidence} ({report.verdict}); judged at the browser's clock"
+            )
+    return times
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``report`` command to ``app``."""
 
@@ -53,6 +88,22 @@ def register(app: typer.Typer) -> None:
         trust_root: Annotated[
             str | None,
             typer.Option("--trust-root", metavar="F", help="Issuer keys to embed (file or URL)."),
+        ] = None,
+        evidence: Annotated[
+            str | None,
+            typer.Option(
+                "--evidence",
+                metavar="BUNDLE",
+                help="A published evidence bundle: anchored attestations are judged at its block time.",
+            ),
+        ] = None,
+        network: Annotated[
+            str | None,
+            typer.Option(
+                "--network",
+                metavar="N",
+                help="The evidence bundle's network, as for `anchor verify` (devnet: one confirmation).",
+            ),
         ] = None,
     ) -> None:
         """Write OUT/index.html: one row per attestation, badges verified in the browser."""
@@ -75,7 +126,9 @@ def register(app: typer.Typer) -> None:
             root = load_file(read_local(trust_root, "trust root"), name=trust_root)
         if output.exists() and not output.is_dir():
             raise AttestInputError(f"cannot write {output} (--output): not a folder")
-        bundles = [BundleInput(s, d) for s, d in _bundles(folder, output)]
+        found = _bundles(folder, output)
+        times = _anchored_times(evidence, found, network) if evidence else [None] * len(found)
+        bundles = [BundleInput(s, d, t) for (s, d), t in zip(found, times, strict=True)]
         result = render_report(bundles, root)
         try:
             (output / "bundles").mkdir(parents=True, exist_ok=True)
