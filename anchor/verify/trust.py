@@ -129,7 +129,7 @@ def assess_facts(
             findings.append(Finding(CHAIN_FACTS_DISAGREE, EFFECT_WARNING, msg))
         else:
             findings.append(Finding(CHAIN_FACTS_DISAGREE, EFFECT_UNVERIFIABLE, listed))
-    if online:
+    if online and facts.established:  # unsettled, there are no provider facts to differ from
         findings.extend(_bundle_differs(facts, bundle_observations))
     notes = () if facts.source == SOURCE_PROVIDER else (BUNDLE_FACTS_NOTE,)
     return FactsAssessment(facts, tuple(findings), notes)

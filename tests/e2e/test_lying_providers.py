@@ -1,0 +1,378 @@
+"""Issue 16, "The verifier's trust boundary": each case against the real `anchor verify`.
+
+One devnet per module; `anchor collect` + `anchor publish` anchor fixtures/sample-release
+on it for real (signed, and a second time unsigned); a record with a forged signature
+entry is anchored through the transaction builder. Online cases put one or two lying
+providers (:mod:`tests.e2e.lying`, servers on 127.0.0.1 that take their honest answers
+from the devnet and lie about one field) in front of the verifier, beside the honest
+devnet. Offline cases edit the bundle. Cases that could hang or exhaust the machine
+run the CLI as a subprocess with a timeout, so a regression fails instead of blocking.
+Every case asserts the exit code, the verdict and the finding or issue code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO, CliResult
+from tests.e2e.lying import Liar
+
+SAMPLE = REPO / "fixtures" / "sample-release"
+TARGET = "dist/evidence-demo-1.0.0.tar.gz"
+TARGET_PROOF = f"proofs/{TARGET}.proof.json"
+MEMBERS = ("tx.cbor", "manifest.json", "leaves.cbor", "chain-facts.json", "anchor.json")
+TIMEOUT = 60
+Run = Callable[..., CliResult]
+
+
+@dataclass(frozen=True)
+class Chain:
+    """The module's devnet and what was anchored on it."""
+
+    url: str
+    signed: Path  # bundle published with a signature
+    unsigned: Path  # the same release published with --unsigned
+    forged: Path  # collected bundle whose record (on chain) has a forged sig entry
+    forged_tx: str
+    tx_hash: str
+    public_key: str
+
+
+def _cli(args: list[Any]) -> int:
+    from anchor.cli.main import main
+
+    return main([str(a) for a in args])
+
+
+def _publish(bundle: Path, keys: Path, url: str, *, signed: bool = True) -> None:
+    assert _cli(["collect", SAMPLE, "--root", SAMPLE, "-o", bundle, "--no-env", "-q"]) == 0
+    identity = ["--identity-seed", keys / "identity.seed"] if signed else ["--unsigned"]
+    code = _cli(
+        ["publish", bundle, "--network", "devnet", "--provider-url", url, *identity,
+         "--payment-key", keys / "payment.skey", "--confirmations", "3", "-q"]
+    )  # fmt: skip
+    assert code == 0
+
+
+def _forged_record(bundle: Path, public_key: bytes) -> bytes:
+    """The release's record with one sig entry: the genuine key as kid, alg -7, zero signature."""
+    from anchor.label309 import cbor
+    from anchor.label309.cbor import CborMap
+    from anchor.label309.cose import SigEntry, encode_sign1
+    from anchor.label309.record import with_sigs
+    from anchor.publish.assemble import assemble_record
+
+    unsigned = assemble_record(bundle, identity_seed=None).body
+    protected = cbor.encode(CborMap([(1, -7), (4, public_key)]))
+    entry = SigEntry(encode_sign1(protected, CborMap(), None, bytes(64))).encode()
+    return with_sigs(unsigned, [entry], check=False)
+
+
+def _anchor_on_devnet(url: str, keys: Path, record: bytes) -> str:
+    """Build, sign and submit a transaction carrying ``record``; wait until it is 3 deep."""
+    from anchor.chain.blockfrost import BlockfrostProvider
+    from anchor.chain.keys import load_payment_key
+    from anchor.chain.network import network_by_name
+    from anchor.chain.txbuild import build_transaction
+
+    network = network_by_name("devnet")
+    provider = BlockfrostProvider(url)
+    key = load_payment_key(str(keys / "payment.skey"))
+    tip = provider.tip()
+    built = build_transaction(
+        record,
+        payment_key=key,
+        params=provider.protocol_params(),
+        utxos=provider.utxos(key.address(network.network_id)),
+        network=network,
+        ttl=tip.slot + 3600,
+        tip_slot=tip.slot,
+    )
+    provider.submit(built.tx_bytes)
+    for _ in range(200):
+        try:
+            height = _get(f"{url}/txs/{built.tx_id}")["block_height"]
+            if _get(f"{url}/blocks/latest")["height"] - height >= 2:
+                return built.tx_id
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("the forged-record transaction was never confirmed")
+
+
+def _get(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
+    from anchor.chain.keys import create_key_set, read_key_set
+    from anchor.devnet import start_devnet
+
+    tmp = tmp_path_factory.mktemp("lying")
+    keys = tmp / "keys"
+    create_key_set(keys, seed=bytes(range(32)), payment=None)
+    address = read_key_set(keys).address(0)
+    assert address is not None
+    with start_devnet(port=0, funds={address: 20_000_000}, block_time=0.2) as net:
+        signed, unsigned, forged = tmp / "signed", tmp / "unsigned", tmp / "forged"
+        _publish(signed, keys, net.url)
+        _publish(unsigned, keys, net.url, signed=False)
+        assert _cli(["collect", SAMPLE, "--root", SAMPLE, "-o", forged, "--no-env", "-q"]) == 0
+        public_key = read_key_set(keys).identity_public
+        assert public_key is not None
+        forged_tx = _anchor_on_devnet(net.url, keys, _forged_record(forged, public_key))
+        receipt = json.loads((signed / "anchor.json").read_text())
+        yield Chain(
+            net.url, signed, unsigned, forged, forged_tx, receipt["tx_hash"], public_key.hex()
+        )
+
+
+@pytest.fixture
+def bundle(chain: Chain, tmp_path: Path) -> Path:
+    """A private copy of the signed bundle."""
+    out = tmp_path / "evidence"
+    shutil.copytree(chain.signed, out, symlinks=True)
+    return out
+
+
+def verify(
+    run_cli: Run, *args: Any, network: str | None = "devnet"
+) -> tuple[int, dict[str, Any], str]:
+    """``anchor verify ARGS --json`` in-process: (exit, report, summary on stderr)."""
+    extra = ["--network", network] if network else []
+    r = run_cli(["verify", *[str(a) for a in args], *extra, "--json"])
+    assert r.stdout, r.stderr
+    doc: dict[str, Any] = json.loads(r.stdout)
+    assert doc["exitCode"] == r.exit_code
+    return r.exit_code, doc, r.stderr
+
+
+def online(chain: Chain, bundle: Path, *providers: str) -> list[Any]:
+    """Arguments of an online run of TARGET against ``providers`` (NAME=URL each)."""
+    args: list[Any] = [SAMPLE / TARGET, "--bundle", bundle, "--tx-hash", chain.tx_hash]
+    for p in providers:
+        args += ["--provider", p]
+    return args
+
+
+def finding_codes(doc: dict[str, Any]) -> list[str]:
+    return [f["code"] for f in doc["findings"]]
+
+
+def issue_codes(doc: dict[str, Any]) -> list[str]:
+    return [i["code"] for i in doc["issues"]]
+
+
+def cli(*args: Any, timeout: float = TIMEOUT) -> tuple[subprocess.CompletedProcess[str], float]:
+    """The real command in its own process with a timeout; (result, seconds taken)."""
+    started = time.monotonic()
+    r = subprocess.run(
+        [sys.executable, "-m", "anchor", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    return r, time.monotonic() - started
+
+
+def one_line(r: subprocess.CompletedProcess[str]) -> str:
+    assert (r.returncode, r.stdout) == (4, ""), r.stderr
+    [line] = r.stderr.splitlines()
+    return line
+
+
+def honest_facts(chain: Chain, tx_hash: str | None = None) -> dict[str, Any]:
+    """What the devnet says about the transaction's block (Blockfrost field names)."""
+    doc: dict[str, Any] = _get(f"{chain.url}/txs/{tx_hash or chain.tx_hash}")
+    return doc
+
+
+def disagreement(doc: dict[str, Any]) -> dict[str, Any]:
+    """The one CHAIN_FACTS_DISAGREE finding's effect and the report's disagreements."""
+    [finding] = [f for f in doc["findings"] if f["code"] == "CHAIN_FACTS_DISAGREE"]
+    return {"effect": finding["effect"], "disagreements": doc["chainFacts"]["disagreements"]}
+
+
+# -- case 1: two providers of one name disagree -----------------------------------------
+
+LIES = {
+    "block-hash": ({"block": "ee" * 32}, "block_hash", lambda f: "ee" * 32),
+    "height": ({"block_height": 1}, "block_height", lambda f: 1),
+    # slot and time moved together: consistent with the slot clock, still in the validity
+    # interval, so only the comparison with the honest provider can catch it
+    "slot-and-time": (None, "block_slot", lambda f: f["slot"] + 1),
+}
+
+
+def _lie(chain: Chain, case: str) -> tuple[dict[str, Any], str, Any, Any]:
+    facts = honest_facts(chain)
+    lie, field, liar_value = LIES[case]
+    if lie is None:
+        lie = {"slot": facts["slot"] + 1, "block_time": facts["block_time"] + 1}
+    honest_value = {
+        "block_hash": facts["block"],
+        "block_height": facts["block_height"],
+        "block_slot": facts["slot"],
+    }[field]
+    return lie, field, liar_value(facts), honest_value
+
+
+@pytest.mark.parametrize("kind", ["blockfrost", "koios"])
+@pytest.mark.parametrize("case", sorted(LIES))
+def test_same_name_providers_disagreeing_are_unverifiable(
+    run_cli: Run, chain: Chain, bundle: Path, case: str, kind: str
+) -> None:
+    lie, field, liar_value, honest_value = _lie(chain, case)
+    with Liar(chain.url, kind=kind, tx=lie) as liar:
+        providers = (f"{kind}={liar.url}", f"{kind}={chain.url}")
+        if kind == "koios":  # one of each kind, both named as the auditor gave them
+            providers = (f"koios={liar.url}", f"blockfrost={chain.url}")
+        code, doc, err = verify(run_cli, *online(chain, bundle, *providers))
+        assert (code, doc["verdict"]) == (2, "unverifiable"), err
+        assert finding_codes(doc) == ["CHAIN_FACTS_DISAGREE"]
+        found = disagreement(doc)
+        assert found["effect"] == "unverifiable"
+        first = next(d for d in found["disagreements"] if d["field"] == field)
+        assert first["values"] == {
+            f"{kind} {liar.url}": liar_value,
+            f"blockfrost {chain.url}": honest_value,
+        }
+        assert (
+            f"  {field}: {kind} {liar.url}={liar_value}, blockfrost {chain.url}={honest_value}"
+            in err.splitlines()
+        )
+        assert len(doc["chainFacts"]["observations"]) == 2
+        # the auditor names the endpoint to trust: its facts, VALID, the dispute kept as a warning
+        code, doc, err = verify(
+            run_cli, *online(chain, bundle, *providers), "--trust-provider", chain.url
+        )
+        assert (code, doc["verdict"]) == (0, "valid"), err
+        assert disagreement(doc)["effect"] == "warning"
+        facts = honest_facts(chain)
+        assert (doc["block_height"], doc["block_time"]) == (
+            facts["block_height"],
+            facts["block_time"],
+        )
+        # trusting the liar by URL is the auditor's choice, and it is stated as such
+        code, doc, _ = verify(
+            run_cli, *online(chain, bundle, *providers), "--trust-provider", liar.url
+        )
+        assert code == 0 and doc["chainFacts"]["trusted"] == [f"{kind} {liar.url}"]
+
+
+def test_a_lie_about_block_time_alone_is_refused_by_the_slot_clock(
+    run_cli: Run, chain: Chain, bundle: Path
+) -> None:
+    facts = honest_facts(chain)
+    with Liar(chain.url, tx={"block_time": 1_500_000_000}) as liar:
+        code, doc, _err = verify(
+            run_cli, *online(chain, bundle, f"blockfrost={liar.url}", f"blockfrost={chain.url}")
+        )
+    assert (code, doc["verdict"], finding_codes(doc)) == (0, "valid", ["BLOCK_TIME_SLOT_MISMATCH"])
+    assert doc["findings"][0]["message"] == (
+        f"blockfrost {liar.url}: block time 1500000000 is not the time of slot "
+        f"{facts['slot']} ({facts['block_time']})"
+    )
+    assert doc["block_time"] == facts["block_time"]  # the liar's time is not used
+    with Liar(chain.url, tx={"block_time": 1_500_000_000}) as liar:
+        code, doc, _ = verify(run_cli, *online(chain, bundle, f"blockfrost={liar.url}"))
+    # alone, the refused facts leave nothing established; the bundle's own statements
+    # (anchor.json, the proof's anchor) are reported as differing from the provider's
+    assert (code, doc["verdict"]) == (2, "unverifiable")
+    assert [(f["code"], f["effect"]) for f in doc["findings"]] == [
+        ("BLOCK_TIME_SLOT_MISMATCH", "unverifiable"),
+        ("CHAIN_FACTS_DISAGREE", "warning"),
+        ("CHAIN_FACTS_DISAGREE", "warning"),
+    ]
+
+
+def test_offline_chain_facts_rows_sharing_a_name(run_cli: Run, chain: Chain, bundle: Path) -> None:
+    path = bundle / "chain-facts.json"
+    doc = json.loads(path.read_text())
+    [row] = doc["providers"]
+    doc["providers"] = [row, {**row, "block_hash": "ee" * 32}]
+    path.write_text(json.dumps(doc))
+    code, report, err = verify(run_cli, SAMPLE / TARGET, "--bundle", bundle)
+    assert (code, report["verdict"], finding_codes(report)) == (
+        2,
+        "unverifiable",
+        ["CHAIN_FACTS_DISAGREE"],
+    )
+    [d] = report["chainFacts"]["disagreements"]
+    assert d["field"] == "block_hash"
+    assert d["values"] == {
+        "blockfrost (chain-facts.json #0)": row["block_hash"],
+        "blockfrost (chain-facts.json #1)": "ee" * 32,
+        "anchor.json": row["block_hash"],
+        f"{TARGET_PROOF}": row["block_hash"],
+    }
+    code, report, err = verify(
+        run_cli,
+        SAMPLE / TARGET, "--bundle", bundle, "--trust-provider", "blockfrost (chain-facts.json #0)",
+    )  # fmt: skip
+    assert (code, report["verdict"]) == (0, "valid"), err
+
+
+# -- cases 2 and 3: the signer line -------------------------------------------------------
+
+
+def test_forged_sig_entry_never_shows_its_key_as_signer(run_cli: Run, chain: Chain) -> None:
+    code, doc, err = verify(
+        run_cli, SAMPLE / TARGET, "--bundle", chain.forged, "--tx-hash", chain.forged_tx,
+        "--provider-url", chain.url,
+    )  # fmt: skip
+    assert (code, doc["verdict"], issue_codes(doc)) == (0, "valid", ["SIGNATURE_UNSUPPORTED"])
+    [sig] = doc["signatures"]
+    assert (sig["ok"], sig["code"], sig["alg"]) == (False, "SIGNATURE_UNSUPPORTED", -7)
+    assert (sig["signerPublicKey"], sig["claimedPublicKey"]) == (None, chain.public_key)
+    assert doc["signer"]["status"] == "no-verified-signature"
+    lines = err.splitlines()
+    assert "signer:       no verified signature" in lines
+    assert [line for line in lines if chain.public_key in line] == [
+        f"  sigs[0] claims {chain.public_key}: SIGNATURE_UNSUPPORTED"
+    ]
+    assert "unverified signature entries (these keys did NOT sign):" in lines
+    # pinned to the genuine key, the forged entry does not satisfy the pin
+    code, doc, err = verify(
+        run_cli, SAMPLE / TARGET, "--bundle", chain.forged, "--tx-hash", chain.forged_tx,
+        "--provider-url", chain.url, "--signer", chain.public_key,
+    )  # fmt: skip
+    assert (code, doc["verdict"], finding_codes(doc)) == (1, "failed", ["SIGNER_NOT_EXPECTED"])
+    assert doc["findings"][0]["message"] == "no signature verified, so none by a --signer key"
+
+
+def test_signed_record_names_its_verified_signer(run_cli: Run, chain: Chain) -> None:
+    code, doc, err = verify(run_cli, SAMPLE / TARGET, "--bundle", chain.signed)
+    assert (code, doc["signer"]["status"]) == (0, "verified")
+    assert doc["signatures"][0]["signerPublicKey"] == chain.public_key
+    assert (
+        f"signer:       signed by {chain.public_key} (verified; signature over record body)"
+        in err.splitlines()
+    )
+
+
+def test_unsigned_record_says_not_signed(run_cli: Run, chain: Chain, tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    code, doc, err = verify(
+        run_cli, SAMPLE / TARGET, "--bundle", chain.unsigned, "--report", report
+    )
+    assert (code, doc["verdict"], doc["signatures"]) == (0, "valid", [])
+    assert doc["signer"]["status"] == "unsigned"
+    assert json.loads(report.read_text())["signer"]["status"] == "unsigned"
+    assert "signer:       not signed (the record carries no signature)" in err.splitlines()
