@@ -117,8 +117,14 @@ def assess_facts(
         return FactsAssessment(None, tuple(findings), ())
     facts = combine(kept or relied, trust=trust)
     extra = _is_valid_disagreement(facts.observations, tx, served_by)
-    if extra is not None:
-        facts = replace(facts, disagreements=(*facts.disagreements, extra), trusted=())
+    if extra is not None:  # it replaces the providers-only is_valid comparison
+        others = tuple(d for d in facts.disagreements if d["field"] != "is_valid")
+        # settled only when every trusted endpoint states the flag the bytes carry
+        chosen = [o for o in facts.observations if o.label in facts.trusted]
+        settled = bool(chosen) and all(o.is_valid == tx.is_valid for o in chosen)
+        facts = replace(
+            facts, disagreements=(*others, extra), trusted=facts.trusted if settled else ()
+        )
     if facts.disagreements:
         listed = "; ".join(
             f"{d['field']}: " + ", ".join(f"{k}={v}" for k, v in d["values"].items())

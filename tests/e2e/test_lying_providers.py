@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from anchor.label309.txbind import split_tx
 from tests.conftest import REPO, CliResult
 from tests.e2e.lying import Liar
 
@@ -376,3 +377,211 @@ def test_unsigned_record_says_not_signed(run_cli: Run, chain: Chain, tmp_path: P
     assert doc["signer"]["status"] == "unsigned"
     assert json.loads(report.read_text())["signer"]["status"] == "unsigned"
     assert "signer:       not signed (the record carries no signature)" in err.splitlines()
+
+
+# -- case 4: offline chain facts are the bundle's word -----------------------------------
+
+BUNDLE_NOTE = (
+    "block time and depth from the bundle, not authenticated: anyone could have edited "
+    "them (verify --online to confirm them with providers you choose)"
+)
+
+
+def _edit_facts(bundle: Path, **fields: int) -> None:
+    """Set block facts in chain-facts.json, and the same in anchor.json and every proof
+    anchor unless ``only_chain_facts`` (the attacker who edits everything consistently)."""
+    path = bundle / "chain-facts.json"
+    doc = json.loads(path.read_text())
+    for row in doc["providers"]:
+        row.update(fields)
+    path.write_text(json.dumps(doc))
+
+
+def _edit_everywhere(bundle: Path, **fields: int) -> None:
+    _edit_facts(bundle, **fields)
+    receipt_fields = {k: v for k, v in fields.items() if k != "tip_height"}
+    path = bundle / "anchor.json"
+    doc = json.loads(path.read_text())
+    doc.update(receipt_fields)
+    path.write_text(json.dumps(doc))
+    for proof in (bundle / "proofs").rglob("*.proof.json"):
+        doc = json.loads(proof.read_text())
+        doc["anchor"].update(receipt_fields)
+        proof.write_text(json.dumps(doc))
+
+
+def test_offline_facts_are_marked_unauthenticated(run_cli: Run, bundle: Path) -> None:
+    code, doc, err = verify(run_cli, SAMPLE / TARGET, "--bundle", bundle)
+    assert (code, doc["verdict"], doc["notes"][:1]) == (0, "valid", [BUNDLE_NOTE])
+    assert {o["source"] for o in doc["chainFacts"]["observations"]} == {"bundle"}
+    [line] = [x for x in err.splitlines() if x.startswith("block time:")]
+    assert line.endswith("; block time from the bundle, not authenticated)")
+
+
+@pytest.mark.parametrize("block_time", [1, 1_500_000_000])
+def test_edited_block_time_in_chain_facts_alone_disagrees_with_the_bundle(
+    run_cli: Run, bundle: Path, block_time: int
+) -> None:
+    real = json.loads((bundle / "anchor.json").read_text())["block_time"]
+    _edit_facts(bundle, block_time=block_time)
+    code, doc, _ = verify(run_cli, SAMPLE / TARGET, "--bundle", bundle)
+    assert (code, doc["verdict"], finding_codes(doc)) == (
+        2,
+        "unverifiable",
+        ["CHAIN_FACTS_DISAGREE"],
+    )
+    [d] = doc["chainFacts"]["disagreements"]
+    assert d == {
+        "field": "block_time",
+        "values": {
+            "blockfrost (chain-facts.json #0)": block_time,
+            "anchor.json": real,
+            TARGET_PROOF: real,
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"block_time": 1}, {"block_time": 1_500_000_000}, {"tip_height": 10**6}],
+    ids=["time-1", "time-2017", "tip-1e6"],
+)
+def test_consistently_edited_facts_stay_marked_unauthenticated(
+    run_cli: Run, bundle: Path, fields: dict[str, int]
+) -> None:
+    """Edited everywhere in the bundle, nothing offline can refute them (the devnet's slot
+    clock is known only online): VALID at any threshold, never without the note."""
+    _edit_everywhere(bundle, **fields)
+    code, doc, err = verify(
+        run_cli, SAMPLE / TARGET, "--bundle", bundle, "--min-confirmations", "1000"
+    )
+    expected = (0, "valid") if "tip_height" in fields else (3, "pending")
+    assert (code, doc["verdict"]) == expected
+    assert BUNDLE_NOTE in doc["notes"]
+    assert f"note: {BUNDLE_NOTE}" in err.splitlines()
+
+
+def test_edited_facts_are_refuted_online_by_the_slot_clock(
+    run_cli: Run, chain: Chain, bundle: Path
+) -> None:
+    _edit_everywhere(bundle, block_time=1_500_000_000)
+    code, doc, _ = verify(run_cli, *online(chain, bundle, f"blockfrost={chain.url}"))
+    assert (code, doc["verdict"], doc["notes"]) == (0, "valid", [doc["notes"][0]])
+    assert BUNDLE_NOTE not in doc["notes"]
+    assert doc["block_time"] == honest_facts(chain)["block_time"]
+    assert [(f["code"], f["effect"]) for f in doc["findings"]] == [
+        ("CHAIN_FACTS_DISAGREE", "warning"),
+        ("CHAIN_FACTS_DISAGREE", "warning"),
+    ]
+
+
+def test_slot_beyond_the_ttl_is_refused(run_cli: Run, bundle: Path) -> None:
+    ttl = json.loads((bundle / "anchor.json").read_text())["ttl"]
+    _edit_everywhere(bundle, slot=ttl + 10)
+    code, doc, _ = verify(run_cli, SAMPLE / TARGET, "--bundle", bundle)
+    assert (code, doc["verdict"]) == (2, "unverifiable")
+    assert set(finding_codes(doc)) == {"SLOT_OUTSIDE_VALIDITY"}
+    assert {f["effect"] for f in doc["findings"]} == {"unverifiable"}
+    assert doc["findings"][0]["message"] == (
+        f"blockfrost (chain-facts.json #0): slot {ttl + 10} is outside the transaction's "
+        f"validity interval [-inf, {ttl})"
+    )
+
+
+# -- case 5: the network is the transaction's ---------------------------------------------
+
+
+def _relabel(bundle: Path, network: str) -> None:
+    for name in ("anchor.json", "chain-facts.json"):
+        doc = json.loads((bundle / name).read_text())
+        doc["network"] = network
+        (bundle / name).write_text(json.dumps(doc))
+
+
+def test_devnet_tx_relabelled_mainnet_fails(run_cli: Run, bundle: Path) -> None:
+    _relabel(bundle, "mainnet")
+    code, doc, _ = verify(run_cli, SAMPLE / TARGET, "--bundle", bundle, network=None)
+    # the mainnet slot clock also refutes the devnet block times (receipt, proof, facts)
+    assert (code, doc["verdict"], finding_codes(doc)) == (
+        1,
+        "failed",
+        ["TX_NETWORK_MISMATCH", *["BLOCK_TIME_SLOT_MISMATCH"] * 3],
+    )
+    assert doc["findings"][0]["message"] == (
+        "not a mainnet tx: output addresses carry network id 0, mainnet addresses carry 1"
+    )
+    code, doc, _ = verify(run_cli, SAMPLE / TARGET, "--bundle", bundle, network="mainnet")
+    assert (code, finding_codes(doc)[0]) == (1, "TX_NETWORK_MISMATCH")
+
+
+def test_untrusted_devnet_receipt_online_is_said(run_cli: Run, bundle: Path) -> None:
+    """The receipt says devnet; the auditor did not: no silent query of 127.0.0.1:8090."""
+    r = run_cli(["verify", SAMPLE / TARGET, "--bundle", bundle, "--online"])
+    assert (r.exit_code, r.stdout) == (4, "")
+    assert r.stderr.splitlines()[0] == (
+        "error: the bundle's receipt says devnet (untrusted): pass --network devnet and "
+        "--provider-url URL to check it against a devnet you run"
+    )
+
+
+def test_devnet_threshold_is_said_in_the_summary(run_cli: Run, chain: Chain, bundle: Path) -> None:
+    code, doc, err = verify(run_cli, *online(chain, bundle, f"blockfrost={chain.url}"))
+    assert (code, doc["confirmationThreshold"]) == (0, 1)
+    [line] = [x for x in err.splitlines() if x.startswith("depth:")]
+    assert line.endswith("(threshold 1)")
+
+
+# -- case 6: is_valid ---------------------------------------------------------------------
+
+
+def _invalid(tx: bytes) -> bytes:
+    """The transaction with is_valid = false (the flag is not covered by the tx hash)."""
+    aux = split_tx(tx).aux
+    assert aux is not None
+    at = len(tx) - len(aux) - 1
+    assert tx[at] == 0xF5
+    return tx[:at] + b"\xf4" + tx[at + 1 :]
+
+
+def test_tx_marked_invalid_fails_offline(run_cli: Run, bundle: Path) -> None:
+    tx = bundle / "tx.cbor"
+    tx.write_bytes(_invalid(tx.read_bytes()))
+    code, doc, _ = verify(run_cli, SAMPLE / TARGET, "--bundle", bundle)
+    assert (code, doc["verdict"], finding_codes(doc)) == (1, "failed", ["TX_MARKED_INVALID"])
+
+
+@pytest.mark.parametrize("where", ["cbor", "valid_contract"])
+def test_provider_flipping_is_valid_is_a_disagreement(
+    run_cli: Run, chain: Chain, bundle: Path, where: str
+) -> None:
+    lie: dict[str, Any] = (
+        {"cbor": _invalid} if where == "cbor" else {"tx": {"valid_contract": False}}
+    )
+    with Liar(chain.url, **lie) as liar:
+        code, doc, err = verify(
+            run_cli, *online(chain, bundle, f"blockfrost={liar.url}", f"blockfrost={chain.url}")
+        )
+    assert (code, doc["verdict"]) == (2, "unverifiable"), err
+    assert finding_codes(doc) == ["CHAIN_FACTS_DISAGREE"]
+    [d] = doc["chainFacts"]["disagreements"]
+    served = f"transaction bytes (blockfrost {liar.url})"
+    flipped = where == "cbor"  # the liar served the bytes; else it lied in /txs/{h}
+    assert d == {
+        "field": "is_valid",
+        "values": {
+            served: not flipped,
+            f"blockfrost {liar.url}": flipped,
+            f"blockfrost {chain.url}": True,
+        },
+    }
+    with Liar(chain.url, **lie) as liar:
+        code, doc, err = verify(
+            run_cli,
+            *online(chain, bundle, f"blockfrost={liar.url}", f"blockfrost={chain.url}"),
+            "--trust-provider", chain.url,
+        )  # fmt: skip
+    # trusting the honest endpoint settles a lie about the flag, not bytes carrying it
+    assert (code, doc["verdict"]) == ((2, "unverifiable") if flipped else (0, "valid"))
+    assert [(f["code"], f["effect"]) for f in doc["findings"]] == [
+        ("CHAIN_FACTS_DISAGREE", "unverifiable" if flipped else "warning")
+    ]
