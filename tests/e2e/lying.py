@@ -12,7 +12,8 @@ time and then altered in one way only:
 * ``cbor``: a function applied to the transaction bytes served;
 * ``mode="trickle"``: every answer is a 200 whose body arrives one byte every
   ``period`` seconds (never finishing);
-* ``mode="nested"``: every answer is JSON nested ``depth`` levels deep.
+* ``mode="nested"``: every answer is JSON nested ``depth`` levels deep (arrays, or
+  objects with ``shape="objects"``).
 
 ``hits`` counts the requests served, so a test can tell a liar was asked.
 """
@@ -47,6 +48,7 @@ class Liar:
         mode: str = "json",
         period: float = 2.0,
         depth: int = 200_000,
+        shape: str = "arrays",
     ) -> None:
         self.upstream = upstream.rstrip("/")
         self.kind = kind
@@ -56,6 +58,7 @@ class Liar:
         self.mode = mode
         self.period = period
         self.depth = depth
+        self.shape = shape
         self.hits = 0
         self._stop = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -149,7 +152,11 @@ class Liar:
                     self._trickle()
                     return
                 if liar.mode == "nested":
-                    self._send(200, b"[" * liar.depth + b"]" * liar.depth)
+                    if liar.shape == "objects":
+                        data = b'{"a":' * liar.depth + b"1" + b"}" * liar.depth
+                    else:
+                        data = b"[" * liar.depth + b"]" * liar.depth
+                    self._send(200, data)
                     return
                 path = self.path.split("?")[0]
                 path = path.removeprefix("/api/v0").removeprefix("/api/v1")

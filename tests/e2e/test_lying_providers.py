@@ -49,6 +49,7 @@ class Chain:
     forged_tx: str
     tx_hash: str
     public_key: str
+    big_tx: str  # a record claiming BIG_LEAF_COUNT leaves for the collected bundle's manifest
 
 
 def _cli(args: list[Any]) -> int:
@@ -79,6 +80,24 @@ def _forged_record(bundle: Path, public_key: bytes) -> bytes:
     protected = cbor.encode(CborMap([(1, -7), (4, public_key)]))
     entry = SigEntry(encode_sign1(protected, CborMap(), None, bytes(64))).encode()
     return with_sigs(unsigned, [entry], check=False)
+
+
+BIG_LEAF_COUNT = 600_000  # leaves.cbor of such a tree is 20.4 MB: the cap lets 20 MB in
+
+
+def _big_record(bundle: Path) -> bytes:
+    """A record naming the bundle's manifest and a 600,000-leaf tree (a zero root)."""
+    from anchor.label309.cbor import CborMap
+    from anchor.label309.hashes import blake2b_256, sha256
+    from anchor.label309.record import Item, MerkleCommit, build_record_body
+
+    manifest = (bundle / "manifest.json").read_bytes()
+    item = Item(
+        hashes=CborMap({"sha2-256": sha256(manifest), "blake2b-256": blake2b_256(manifest)})
+    )
+    return build_record_body(
+        items=[item], merkle=[MerkleCommit("rfc9162-sha256", bytes(32), BIG_LEAF_COUNT)]
+    )
 
 
 def _anchor_on_devnet(url: str, keys: Path, record: bytes) -> str:
@@ -136,9 +155,17 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
         public_key = read_key_set(keys).identity_public
         assert public_key is not None
         forged_tx = _anchor_on_devnet(net.url, keys, _forged_record(forged, public_key))
+        big_tx = _anchor_on_devnet(net.url, keys, _big_record(forged))
         receipt = json.loads((signed / "anchor.json").read_text())
         yield Chain(
-            net.url, signed, unsigned, forged, forged_tx, receipt["tx_hash"], public_key.hex()
+            net.url,
+            signed,
+            unsigned,
+            forged,
+            forged_tx,
+            receipt["tx_hash"],
+            public_key.hex(),
+            big_tx,
         )
 
 
@@ -585,3 +612,244 @@ def test_provider_flipping_is_valid_is_a_disagreement(
     assert [(f["code"], f["effect"]) for f in doc["findings"]] == [
         ("CHAIN_FACTS_DISAGREE", "unverifiable" if flipped else "warning")
     ]
+
+
+# -- case 7: inputs that would exhaust the verifier ----------------------------------------
+
+
+@pytest.mark.parametrize("member", MEMBERS)
+@pytest.mark.parametrize("kind", ["dev-zero", "fifo"])
+def test_member_that_is_dev_zero_or_a_fifo(bundle: Path, member: str, kind: str) -> None:
+    path = bundle / member
+    path.unlink()
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+    r, seconds = cli("verify", SAMPLE / TARGET, "--bundle", bundle, "--network", "devnet")
+    why = "not a regular file (a FIFO)" if kind == "fifo" else "points outside the bundle; refused"
+    assert one_line(r) == f"error: {path}: {why}"
+    assert seconds < 15  # never read, never waited for (about 0.2 s alone)
+
+
+def test_20_mb_tx_cbor_of_empty_maps_with_the_hash_pinned(chain: Chain, bundle: Path) -> None:
+    (bundle / "tx.cbor").write_bytes(b"\xa0" * 20_000_000)
+    r, seconds = cli(
+        "verify", SAMPLE / TARGET, "--bundle", bundle, "--network", "devnet",
+        "--tx-hash", chain.tx_hash,
+    )  # fmt: skip
+    assert one_line(r) == (
+        f"error: {bundle / 'tx.cbor'}: larger than the 65536-byte limit for this file"
+    )
+    assert seconds < 15  # refused by its size, before any decoding
+
+
+def nested_keys(total: int, depth: int) -> bytes:
+    """A CBOR map of about ``total`` bytes whose keys are maps nested ``depth`` deep."""
+    from anchor.label309 import cbor
+
+    keys: list[bytes] = []
+    size = 0
+    while size < total:
+        key = b"\xa1" * depth + cbor.encode(len(keys)) + b"\x00" * depth + b"\x00"
+        keys.append(key)
+        size += len(key)
+    head = cbor.encode(len(keys))
+    return bytes([head[0] | 0xA0]) + head[1:] + b"".join(keys)  # the map head, minimal
+
+
+def big_leaves(count: int) -> bytes:
+    """A well-formed leaves-list of ``count`` distinct leaves claiming the zero root."""
+    from anchor.merkle.leaves import encode_leaves_list
+
+    leaves = [i.to_bytes(32, "big") for i in range(count)]
+    return encode_leaves_list(leaves, root=bytes(32))
+
+
+def big_root() -> str:
+    """The true root of :func:`big_leaves` (computed once)."""
+    from anchor.merkle.tree import MerkleTree
+
+    return MerkleTree([i.to_bytes(32, "big") for i in range(BIG_LEAF_COUNT)]).root.hex()
+
+
+@pytest.mark.parametrize("content", ["20mb-leaves", "4mb-nested-keys"])
+def test_large_leaves_cbor_within_the_cap_of_a_big_tree(
+    chain: Chain, tmp_path: Path, content: str
+) -> None:
+    """The record claims 600,000 leaves, so a 20 MB leaves.cbor is within its cap: it is
+    read and checked in bounded time (the decoder's depth and work are bounded)."""
+    bundle = tmp_path / "big"
+    shutil.copytree(chain.forged, bundle)
+    data = big_leaves(BIG_LEAF_COUNT) if content == "20mb-leaves" else nested_keys(4_000_000, 250)
+    (bundle / "leaves.cbor").write_bytes(data)
+    r, seconds = cli(
+        "verify", SAMPLE / TARGET, "--bundle", bundle, "--network", "devnet", "--json",
+        "--tx-hash", chain.big_tx, "--provider-url", chain.url,
+    )  # fmt: skip
+    doc = json.loads(r.stdout)
+    message = {
+        "20mb-leaves": "leaves-list: recomputed root "
+        f"{big_root()} differs from the stated root {'00' * 32}",
+        "4mb-nested-keys": "leaves-list: not canonical CBOR (more data items than the "
+        "decoder's budget at byte 117938)",
+    }[content]
+    code = "MERKLE_ROOT_MISMATCH" if content == "20mb-leaves" else "SCHEMA_MERKLE_LEAVES_MALFORMED"
+    assert (r.returncode, doc["verdict"]) == (1, "failed")
+    assert [(i["code"], i["message"]) for i in doc["issues"]] == [(code, message)]
+    assert seconds < 45  # about 1 s alone on one core
+
+
+# -- case 8: a provider that trickles -----------------------------------------------------
+
+
+def test_trickling_provider_ends_within_its_timeout_and_the_next_one_answers(
+    chain: Chain, bundle: Path
+) -> None:
+    with Liar(chain.url, mode="trickle", period=2.0) as slow:
+        r, seconds = cli(
+            "verify", *online(chain, bundle, f"blockfrost={slow.url}", f"blockfrost={chain.url}"),
+            "--network", "devnet", "--timeout", "1", "--json", "-q",
+        )  # fmt: skip
+        assert slow.hits == 3  # /genesis, the transaction, its block facts: 1 s each
+    doc = json.loads(r.stdout)
+    assert (r.returncode, doc["verdict"]) == (0, "valid"), r.stderr
+    assert [(a["provider"], a["step"], a["outcome"]) for a in doc["resolution"]] == [
+        ("blockfrost", "fetch", "unavailable"),
+        ("blockfrost", "fetch", "bound"),
+        ("blockfrost", "block-facts", "unavailable"),
+        ("blockfrost", "block-facts", "ok"),
+    ]
+    assert doc["resolution"][0]["detail"] == (
+        f"blockfrost: deadline exceeded for GET {slow.url}/txs/{chain.tx_hash}/cbor"
+    )
+    assert seconds < 3 * 1 + 10  # three 1-second deadlines and the process itself
+
+
+def test_trickling_provider_ends_within_the_run_deadline(chain: Chain, bundle: Path) -> None:
+    with Liar(chain.url, mode="trickle", period=2.0) as slow:
+        r, seconds = cli(
+            "verify", *online(chain, bundle, f"blockfrost={slow.url}", f"blockfrost={chain.url}"),
+            "--network", "devnet", "--timeout", "30", "--run-timeout", "3", "--json", "-q",
+        )  # fmt: skip
+    doc = json.loads(r.stdout)
+    assert (r.returncode, doc["verdict"], issue_codes(doc)) == (
+        2,
+        "unverifiable",
+        ["PROVIDER_UNAVAILABLE"],
+    )
+    details = [a["detail"] for a in doc["resolution"] if a["step"] == "fetch"]
+    # the slow /genesis took the whole 3 s of the run; nothing is asked after that
+    assert details == [
+        f"blockfrost: run deadline passed before GET {slow.url}/txs/{chain.tx_hash}/cbor",
+        f"blockfrost: run deadline passed before GET {chain.url}/txs/{chain.tx_hash}/cbor",
+    ]
+    assert seconds < 3 + 10
+
+
+# -- case 9: nested JSON from one provider, block times outside the calendar ---------------
+
+
+@pytest.mark.parametrize("kind", ["blockfrost", "koios"])
+@pytest.mark.parametrize("shape", ["arrays", "objects"])
+def test_deeply_nested_json_is_that_providers_failure(
+    run_cli: Run, chain: Chain, bundle: Path, kind: str, shape: str
+) -> None:
+    with Liar(chain.url, kind=kind, mode="nested", shape=shape) as deep:
+        code, doc, err = verify(
+            run_cli, *online(chain, bundle, f"{kind}={deep.url}", f"blockfrost={chain.url}")
+        )
+        assert deep.hits >= 2
+    assert (code, doc["verdict"], doc["issues"]) == (0, "valid", []), err
+    first = doc["resolution"][0]
+    assert (first["provider"], first["outcome"], first["detail"]) == (
+        kind,
+        "unavailable",
+        f"{kind}: response is not usable JSON",
+    )
+
+
+def test_block_time_past_the_calendar_from_a_provider(
+    run_cli: Run, chain: Chain, bundle: Path, tmp_path: Path
+) -> None:
+    report = tmp_path / "report.json"
+    with Liar(chain.url, tx={"block_time": 10**15}) as liar:
+        code, doc, err = verify(
+            run_cli,
+            *online(chain, bundle, f"blockfrost={liar.url}", f"blockfrost={chain.url}"),
+            "--report", report,
+        )  # fmt: skip
+    assert (code, doc["verdict"]) == (0, "valid"), err
+    assert json.loads(report.read_text())["exitCode"] == 0
+    facts = [a for a in doc["resolution"] if a["step"] == "block-facts"]
+    assert (facts[0]["outcome"], facts[0]["detail"]) == (
+        "unavailable",
+        "blockfrost: response lacks an integer 'block_time' between 0 and 253402300799",
+    )
+
+
+@pytest.mark.parametrize("where", ["chain-facts.json", "anchor.json", "proof"])
+def test_block_time_past_the_calendar_in_the_bundle(
+    bundle: Path, tmp_path: Path, where: str
+) -> None:
+    if where == "chain-facts.json":
+        _edit_facts(bundle, block_time=10**15)
+    elif where == "anchor.json":
+        doc = json.loads((bundle / "anchor.json").read_text())
+        doc["block_time"] = 10**15
+        (bundle / "anchor.json").write_text(json.dumps(doc))
+    else:
+        proof = bundle / TARGET_PROOF
+        doc = json.loads(proof.read_text())
+        doc["anchor"]["block_time"] = 10**15
+        proof.write_text(json.dumps(doc))
+    report = tmp_path / "report.json"
+    r, _ = cli(
+        "verify", SAMPLE / TARGET, "--bundle", bundle, "--network", "devnet", "--report", report
+    )
+    why = {
+        "chain-facts.json": "chain-facts.json: chain facts: 'block_time' must be an integer "
+        "between 0 and 253402300799",
+        "anchor.json": "anchor.json: 'block_time' must be an integer between 0 and 253402300799",
+        "proof": f"{TARGET_PROOF}: anchor.block_time 1000000000000000 is out of range",
+    }[where]
+    assert one_line(r) == f"error: {why}"  # read and refused before any verdict
+    assert not report.exists()  # no report that could disagree with the exit code
+
+
+def test_last_second_of_the_calendar_is_shown(run_cli: Run, bundle: Path) -> None:
+    _edit_everywhere(bundle, block_time=253_402_300_799)
+    code, doc, err = verify(run_cli, SAMPLE / TARGET, "--bundle", bundle)
+    assert (code, doc["block_time"]) == (0, 253_402_300_799)
+    [line] = [x for x in err.splitlines() if x.startswith("block time:")]
+    assert line.startswith("block time:   9999-12-31T23:59:59Z (253402300799;")
+
+
+# -- case 10: reads stay inside the bundle -------------------------------------------------
+
+
+@pytest.mark.parametrize("link", ["proofs", "proofs/dist"])
+@pytest.mark.parametrize("manifest", ["with-manifest", "scan-without-manifest"])
+def test_symlinked_proof_folders_out_of_the_bundle_are_not_read(
+    bundle: Path, tmp_path: Path, link: str, manifest: str
+) -> None:
+    """The folder outside holds the real proofs and a FIFO named like one: were anything
+    there opened, the proof would verify (or the run would hang on the FIFO)."""
+    outside = tmp_path / "outside"
+    shutil.move(bundle / link, outside)
+    (bundle / link).symlink_to(outside)
+    fifo_dir = outside / "dist" if link == "proofs" else outside
+    os.mkfifo(fifo_dir / "evidence-demo-1.0.0.tar.gz.extra.proof.json")
+    (bundle / "leaves.cbor").unlink()
+    if manifest == "scan-without-manifest":
+        (bundle / "manifest.json").unlink()
+    r, seconds = cli(
+        "verify", SAMPLE / TARGET, "--bundle", bundle, "--network", "devnet", "--json", "-q"
+    )
+    doc = json.loads(r.stdout)
+    assert (r.returncode, doc["verdict"]) == (2, "unverifiable"), r.stderr
+    assert [f["code"] for f in doc["files"]] == ["FILE_PROOF_UNAVAILABLE"]
+    assert issue_codes(doc) == ["MERKLE_LEAVES_UNAVAILABLE"]
+    checked = "checked" if manifest == "with-manifest" else "not_checked"
+    assert doc["items"] == [{"contentCheck": checked}]
+    assert seconds < 15
