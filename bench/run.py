@@ -19,6 +19,7 @@ BENCHMARKS = (
     "publish_sizes",
     "verify",
     "attest",
+    "hostile",
 )
 
 

@@ -161,7 +161,10 @@ def _build(leaves: Sequence[bytes], *, keep: bool) -> list[bytes]:
                 pieces[k].append(level)
         if not keep:
             pieces[bits].append(level)
-    levels = [b"".join(piece) for piece in pieces] if keep else [b"".join(pieces[bits])]
+    levels: list[bytes] = []
+    for k in range(bits + 1) if keep else (bits,):
+        levels.append(b"".join(pieces[k]))
+        pieces[k] = []  # each level's chunks go as it is joined: never both in memory
     level = levels[-1]
     while len(level) > HASH_SIZE:
         level = _next_level(level)

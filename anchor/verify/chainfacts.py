@@ -200,13 +200,15 @@ def combine(
     )
 
 
-def _int(obj: dict[str, Any], *names: str, upper: int = MAX_UINT) -> int | None:
+def _int(
+    obj: dict[str, Any], *names: str, upper: int = MAX_UINT, what: str = "chain facts"
+) -> int | None:
     for name in names:
         value = obj.get(name)
         if value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= upper:
-            raise InputError(f"chain facts: {name!r} must be an integer between 0 and {upper}")
+            raise InputError(f"{what}: {name!r} must be an integer between 0 and {upper}")
         return value
     return None
 
@@ -295,15 +297,15 @@ def receipt_observation(receipt: dict[str, Any], *, source: str) -> Observation 
     None when it states no including block. Out-of-range values are an InputError, as
     for ``chain-facts.json``.
     """
-    height = _int(receipt, "block_height")
-    block_time = _int(receipt, "block_time", upper=MAX_BLOCK_TIME)
+    height = _int(receipt, "block_height", what=source)
+    block_time = _int(receipt, "block_time", upper=MAX_BLOCK_TIME, what=source)
     if height is None or block_time is None:
         return None
     return Observation(
         provider=source,
         block_height=height,
         block_hash=_text(receipt, "block_hash"),
-        block_slot=_int(receipt, "slot", "block_slot"),
+        block_slot=_int(receipt, "slot", "block_slot", what=source),
         block_time=block_time,
         endpoint="",
         source=SOURCE_BUNDLE,

@@ -369,7 +369,9 @@ def _run_record(
 
 
 def _served_by(resolution: Resolution) -> str:
-    """Who served the bound transaction bytes (the provider, or the file offline)."""
+    """Who served the bound transaction bytes (the provider's name and URL, or the file)."""
+    if resolution.served_by:
+        return resolution.served_by
     for a in resolution.attempts:
         if a.step == "fetch" and a.outcome == "bound":
             return a.provider

@@ -83,6 +83,7 @@ class Resolution:
     tx_bytes: bytes | None = None
     findings: tuple[Finding, ...] = ()
     system_start: int | None = None
+    served_by: str = ""  # ``name endpoint`` of the provider whose bytes were bound
 
 
 def bind_bytes(tx_hash: bytes, tx_bytes: bytes) -> BindOutcome:
@@ -171,6 +172,7 @@ def resolve_online(
         return _refused(tx_hash, exc, attempts)
     survivor: BindOutcome | None = None
     tx_bytes: bytes | None = None
+    served_by = ""
     discarded: set[int] = set()
     for position, reader in enumerate(readers):
         try:
@@ -193,6 +195,7 @@ def resolve_online(
             continue
         attempts.append(Attempt(reader.name, "fetch", "bound"))
         survivor, tx_bytes = outcome, raw
+        served_by = f"{reader.name} {_endpoint(reader)}".strip()
         break
     if survivor is None:
         outcomes = {a.outcome for a in attempts}
@@ -243,4 +246,5 @@ def resolve_online(
         tx_bytes=tx_bytes,
         findings=tuple(findings),
         system_start=start,
+        served_by=served_by,
     )

@@ -278,6 +278,13 @@ def _evidence(
     )
 
 
+def _proof_label(proofs: ProofIndex, path: Path) -> str:
+    """``proofs/<name>.proof.json`` as the file lies in the bundle (its folders kept)."""
+    if proofs.proofs_dir is not None and path.is_relative_to(proofs.proofs_dir):
+        return f"proofs/{path.relative_to(proofs.proofs_dir).as_posix()}"
+    return f"proofs/{path.name}"
+
+
 def _bundle_proof_anchors(proofs: ProofIndex, digests: list[bytes]) -> list[tuple[str, AnchorInfo]]:
     """The ``anchor`` objects of the bundle proofs that the checked digests use."""
     from anchor.merkle.prooffile import ProofFile, ProofFileError
@@ -294,7 +301,7 @@ def _bundle_proof_anchors(proofs: ProofIndex, digests: list[bytes]) -> list[tupl
             except (OSError, InputError, ProofFileError):
                 continue  # the file check reports an unreadable proof
             if proof.anchor is not None:
-                out.append((f"proofs/{path.name}", proof.anchor))
+                out.append((_proof_label(proofs, path), proof.anchor))
     return out
 
 

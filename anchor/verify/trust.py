@@ -117,8 +117,14 @@ def assess_facts(
         return FactsAssessment(None, tuple(findings), ())
     facts = combine(kept or relied, trust=trust)
     extra = _is_valid_disagreement(facts.observations, tx, served_by)
-    if extra is not None:
-        facts = replace(facts, disagreements=(*facts.disagreements, extra), trusted=())
+    if extra is not None:  # it replaces the providers-only is_valid comparison
+        others = tuple(d for d in facts.disagreements if d["field"] != "is_valid")
+        # settled only when every trusted endpoint states the flag the bytes carry
+        chosen = [o for o in facts.observations if o.label in facts.trusted]
+        settled = bool(chosen) and all(o.is_valid == tx.is_valid for o in chosen)
+        facts = replace(
+            facts, disagreements=(*others, extra), trusted=facts.trusted if settled else ()
+        )
     if facts.disagreements:
         listed = "; ".join(
             f"{d['field']}: " + ", ".join(f"{k}={v}" for k, v in d["values"].items())
@@ -129,7 +135,7 @@ def assess_facts(
             findings.append(Finding(CHAIN_FACTS_DISAGREE, EFFECT_WARNING, msg))
         else:
             findings.append(Finding(CHAIN_FACTS_DISAGREE, EFFECT_UNVERIFIABLE, listed))
-    if online:
+    if online and facts.established:  # unsettled, there are no provider facts to differ from
         findings.extend(_bundle_differs(facts, bundle_observations))
     notes = () if facts.source == SOURCE_PROVIDER else (BUNDLE_FACTS_NOTE,)
     return FactsAssessment(facts, tuple(findings), notes)
