@@ -241,7 +241,9 @@ def disagreement(doc: dict[str, Any]) -> dict[str, Any]:
 
 LIES = {
     "block-hash": ({"block": "ee" * 32}, "block_hash", lambda f: "ee" * 32),
-    "height": ({"block_height": 1}, "block_height", lambda f: 1),
+    # off by one from the honest height (a fixed value could be the honest one: a fresh devnet
+    # may put the tx in block 1); still below the tip, so trusting the liar stays VALID
+    "height": ("height", "block_height", lambda f: f["block_height"] + 1),
     # slot and time moved together: consistent with the slot clock, still in the validity
     # interval, so only the comparison with the honest provider can catch it
     "slot-and-time": (None, "block_slot", lambda f: f["slot"] + 1),
@@ -253,6 +255,8 @@ def _lie(chain: Chain, case: str) -> tuple[dict[str, Any], str, Any, Any]:
     lie, field, liar_value = LIES[case]
     if lie is None:
         lie = {"slot": facts["slot"] + 1, "block_time": facts["block_time"] + 1}
+    elif lie == "height":
+        lie = {"block_height": facts["block_height"] + 1}
     honest_value = {
         "block_hash": facts["block"],
         "block_height": facts["block_height"],
