@@ -148,6 +148,11 @@ class Liar:
 
             def _answer(self, method: str) -> None:
                 liar.hits += 1
+                # read the request body first, whatever the answer: closing a socket with
+                # unread bytes makes the kernel send a reset, and the client may then see
+                # the reset (httpx ReadError) instead of the answer
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
                 if liar.mode == "trickle":
                     self._trickle()
                     return
@@ -160,8 +165,7 @@ class Liar:
                     return
                 path = self.path.split("?")[0]
                 path = path.removeprefix("/api/v0").removeprefix("/api/v1")
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length)) if length else {}
+                body = json.loads(raw) if raw else {}
                 try:
                     doc = liar.koios(path, body) if liar.kind == "koios" else liar.blockfrost(path)
                 except OSError:
