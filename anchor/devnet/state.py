@@ -38,6 +38,17 @@ from anchor.label309.cbor import encode
 Clock = Callable[[], float]
 
 
+class ShiftedClock:
+    """A clock running ``offset`` seconds ahead of ``base`` (the advance test control)."""
+
+    def __init__(self, base: Clock) -> None:
+        self.base = base
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return self.base() + self.offset
+
+
 @dataclass(frozen=True)
 class Block:
     """A block: hash, height, slot, Unix time, previous hash, transaction ids in order,
@@ -112,6 +123,10 @@ class ChainState:
         self.dropped: list[tuple[bytes, tuple[Failure, ...]]] = []
         self.fund_counter = 0
         self.seq = 0
+        # test controls (anchor devnet --test-controls): valid submissions still to drop,
+        # and the ids of those dropped (answered as accepted, never in the mempool)
+        self.drop_next = 0
+        self.swallowed: list[bytes] = []
         self._view: dict[TxIn, TxOut] = {}
 
     @classmethod
@@ -194,6 +209,10 @@ class ChainState:
         tx = decode_tx(raw)
         with self.lock:
             check_tx(tx, self._view, slot=self.next_slot(), params=self.params)
+            if self.drop_next > 0:  # accepted as a node would, then lost (a test control)
+                self.drop_next -= 1
+                self.swallowed.append(tx.tx_id)
+                return tx.tx_id
             apply_tx(tx, self._view)
             self.mempool.append(tx)
         return tx.tx_id

@@ -80,6 +80,7 @@ def test_json_start_line_and_quiet(tmp_path: Path) -> None:
         "height": 0,
         "state": None,
         "funded": [{"address": address, "lovelace": 2_500_000}],
+        "controls": None,
     }
     assert isinstance(doc["port"], int) and doc["port"] > 0
     assert (proc.returncode, rest, err) == (0, "", "")
