@@ -31,7 +31,7 @@ _CONTROLS_HELP = (
     "Also serve test controls (off by default; 404 without this flag): "
     'POST /control/rollback {"blocks": N} drops the last N blocks (their txs do not return '
     'to the mempool); POST /control/drop-next [{"txs": N}] answers the next valid '
-    "submission as accepted and drops it; "
+    "transaction as accepted and drops it (resent, it is dropped again: it never lands); "
     'POST /control/advance {"slots": S, "blocks": B} moves the clock S slots past the tip '
     "and cuts B blocks (default 1). For tests of publishers; never on a shared machine."
 )

@@ -8,9 +8,12 @@ test controls (otherwise every ``/control`` path is the same 404 as any unknown 
     a fork that never saw them: they do not return to the mempool. Transactions waiting
     in the mempool stay there if they are still valid on the shorter chain.
 ``POST /control/drop-next`` (empty body, or ``{"txs": N}``, default 1)
-    Accept and drop the next N valid submissions: ``/tx/submit`` answers exactly as for
-    an accepted transaction (200 and the tx id), but the transaction never reaches the
-    mempool. A submission the ledger refuses gets its usual 400 and does not use up a drop.
+    Accept and drop the next N valid transactions: ``/tx/submit`` answers exactly as for
+    an accepted one (200 and the tx id), but it never reaches the mempool, and neither
+    does any later submission of the same transaction while it stays valid (it never
+    lands: a publisher resending it sees it accepted each time). A submission the ledger
+    refuses (also a dropped one, once expired or its inputs spent) gets its usual 400
+    and does not use up a drop.
 ``POST /control/advance {"slots": S, "blocks": B}`` (both optional: S 0, B 1)
     Move the clock forward so the next block is at least S slots after the tip, then cut
     B blocks (0 only with S > 0). Validity intervals are judged at the new slots, so a

@@ -305,8 +305,9 @@ class RunningDevnet:
             return len(self.state.blocks)
 
     def drop_next(self, txs: int = 1) -> int:
-        """Test control: the next ``txs`` valid submissions are answered as accepted (200 and
-        the tx id) and never reach the mempool; the number of drops now pending."""
+        """Test control: the next ``txs`` valid new transactions are answered as accepted (200
+        and the tx id) and never reach the mempool, nor do later submissions of the same
+        transaction; the number of drops now pending."""
         if txs < 1:
             raise ValueError("drop_next needs at least one transaction")
         with self.state.lock:

@@ -123,8 +123,9 @@ class ChainState:
         self.dropped: list[tuple[bytes, tuple[Failure, ...]]] = []
         self.fund_counter = 0
         self.seq = 0
-        # test controls (anchor devnet --test-controls): valid submissions still to drop,
-        # and the ids of those dropped (answered as accepted, never in the mempool)
+        # test controls (anchor devnet --test-controls): new valid transactions still to
+        # drop, and the ids of those dropped (every valid submission of them is answered
+        # as accepted and never reaches the mempool)
         self.drop_next = 0
         self.swallowed: list[bytes] = []
         self._view: dict[TxIn, TxOut] = {}
@@ -209,7 +210,11 @@ class ChainState:
         tx = decode_tx(raw)
         with self.lock:
             check_tx(tx, self._view, slot=self.next_slot(), params=self.params)
-            if self.drop_next > 0:  # accepted as a node would, then lost (a test control)
+            # the drop test control: accepted as a node would, then lost, and so is every
+            # later submission of the same transaction (it never lands)
+            if tx.tx_id in self.swallowed:
+                return tx.tx_id
+            if self.drop_next > 0:
                 self.drop_next -= 1
                 self.swallowed.append(tx.tx_id)
                 return tx.tx_id

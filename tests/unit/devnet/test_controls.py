@@ -129,10 +129,19 @@ def test_drop_next_answers_as_accepted_and_the_tx_never_lands(
     ctl.advance(2)
     assert get(ctl, f"/txs/{tx_id}").status_code == 404
     assert balance(ctl, alice) == 1000 * ADA
-    # the node lost it; sent again, the same bytes are accepted and land
-    assert submit(ctl, raw).json() == tx_id
+    # sent again, it is accepted again and never lands, without using up another drop
+    assert control(ctl, "drop-next").json() == {"drop_next": 1}
+    again = submit(ctl, raw)
+    assert (again.status_code, again.json()) == (200, tx_id)
     ctl.cut_block()
-    assert get(ctl, f"/txs/{tx_id}").json()["fees"] == str(FEE)
+    assert get(ctl, f"/txs/{tx_id}").status_code == 404 and ctl.state.drop_next == 1
+    assert get(ctl, f"/mempool/{tx_id}").status_code == 404
+    other = submit(ctl, pay(ctl, bob, alice, 1 * ADA)).json()  # the next new tx: dropped
+    assert ctl.state.drop_next == 0 and ctl.state.swallowed[-1] == bytes.fromhex(other)
+    paid = submit(ctl, pay(ctl, bob, alice, 2 * ADA)).json()  # drops used up: it lands
+    ctl.cut_block()
+    assert get(ctl, f"/txs/{paid}").json()["fees"] == str(FEE)
+    assert balance(ctl, alice) == 1002 * ADA
 
 
 def test_drop_next_counts(ctl: RunningDevnet, alice: Wallet, bob: Wallet) -> None:
