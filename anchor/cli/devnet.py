@@ -95,7 +95,7 @@ def register(app: typer.Typer) -> None:
           anchor devnet --fund "$ADDR=100"                 # http://127.0.0.1:8090/api/v0
           anchor devnet --port 0 --json > devnet.json &    # any free port, URL in JSON
           anchor devnet --state chain.json                 # keep the chain across restarts
-          anchor devnet --test-controls --port 0 --json    # rollback/drop/advance over HTTP
+          anchor devnet --test-controls                    # + rollback/drop/advance on HTTP
           curl -d '{"blocks": 2}' http://127.0.0.1:8090/control/rollback
         """
         from anchor.devnet import parse_fund, start_devnet
