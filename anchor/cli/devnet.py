@@ -2,6 +2,7 @@
 
 Prints the API root URL (what ``--provider-url`` takes) and each funded address to
 stdout (``--json``: one object on one line), then serves until Ctrl-C or SIGTERM,
+with ``--test-controls`` also the ``/control`` endpoints (:mod:`anchor.devnet.controls`),
 saving the chain to ``--state`` if given. Bad flags (a port outside 0..65535, a block
 time that is not a positive number of seconds up to an hour, a ``--state`` file in a
 folder that does not exist) exit 4 before anything is started.
@@ -23,7 +24,17 @@ _PORT_HELP = "Port on 127.0.0.1 (0 picks a free one)."
 _FUND_HELP = "Genesis funds ADDR=ADA for a new chain (repeatable), e.g. addr_test1...=1000."
 _BLOCK_HELP = "Seconds between blocks (more than 0, at most 3600); blocks are cut on this clock."
 _STATE_HELP = "JSON file to restore the chain from and save it to (atomically, after each block)."
-_JSON_HELP = 'Print {"url", "port", "restored", "height", "state", "funded"} as one JSON line.'
+_JSON_HELP = (
+    'Print {"url", "port", "restored", "height", "state", "funded", "controls"} as one JSON line.'
+)
+_CONTROLS_HELP = (
+    "Also serve test controls (off by default; 404 without this flag): "
+    'POST /control/rollback {"blocks": N} drops the last N blocks (their txs do not return '
+    'to the mempool); POST /control/drop-next [{"txs": N}] answers the next valid '
+    "transaction as accepted and drops it (resent, it is dropped again: it never lands); "
+    'POST /control/advance {"slots": S, "blocks": B} moves the clock S slots past the tip '
+    "and cuts B blocks (default 1). For tests of publishers; never on a shared machine."
+)
 
 
 def _ada(lovelace: int) -> str:
@@ -65,6 +76,9 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option("--state", metavar="FILE", help=_STATE_HELP)
         ] = None,
         json_out: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
+        test_controls: Annotated[
+            bool, typer.Option("--test-controls", help=_CONTROLS_HELP)
+        ] = False,
         quiet: Annotated[
             bool, typer.Option("--quiet", "-q", help="Print nothing on stderr but errors.")
         ] = False,
@@ -81,12 +95,20 @@ def register(app: typer.Typer) -> None:
           anchor devnet --fund "$ADDR=100"                 # http://127.0.0.1:8090/api/v0
           anchor devnet --port 0 --json > devnet.json &    # any free port, URL in JSON
           anchor devnet --state chain.json                 # keep the chain across restarts
+          anchor devnet --test-controls                    # + rollback/drop/advance on HTTP
+          curl -d '{"blocks": 2}' http://127.0.0.1:8090/control/rollback
         """
         from anchor.devnet import parse_fund, start_devnet
 
         _check_flags(port, block_time, state)
         funds = [parse_fund(spec) for spec in fund or []]
-        net = start_devnet(port=port, funds=funds, block_time=block_time, state_path=state)
+        net = start_devnet(
+            port=port,
+            funds=funds,
+            block_time=block_time,
+            state_path=state,
+            test_controls=test_controls,
+        )
         stop = threading.Event()
 
         def _on_signal(signum: int, frame: FrameType | None) -> None:
@@ -104,6 +126,7 @@ def register(app: typer.Typer) -> None:
                     "funded": []
                     if net.restored
                     else [{"address": a, "lovelace": n} for a, n in funds],
+                    "controls": net.control_url,
                 }
                 emit_json(doc)
             else:
@@ -117,6 +140,8 @@ def register(app: typer.Typer) -> None:
                     note("--fund ignored: the saved chain already has its genesis")
             if not quiet:
                 note(f"devnet serving the Blockfrost API at {net.url} (Ctrl-C to stop)")
+                if net.control_url is not None:
+                    note(f"test controls at {net.control_url}: rollback, drop-next, advance")
             warned = False
             while not stop.wait(0.5):
                 if net.last_save_error is not None and not warned:

@@ -7,6 +7,8 @@ thread cuts a block every ``block_time`` seconds (never more than one per one-se
 slot, so block times never run ahead of the wall clock), empty or not, so confirmations
 grow; without it blocks are cut only by :meth:`RunningDevnet.cut_block` and
 :meth:`RunningDevnet.advance`, which tests use so they never wait on a clock. With
+``test_controls`` the ``/control`` endpoints (:mod:`anchor.devnet.controls`) roll back,
+drop and advance over HTTP; without it they are the 404 of any unknown path. With
 ``state_path`` the chain is restored from that file if it exists and saved after
 every block with transactions (clock-cut empty blocks at most every 10 s), after
 every manual cut or faucet credit, and on :meth:`RunningDevnet.stop`.
@@ -28,9 +30,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from anchor.devnet.address import AddressError, parse_bech32
 from anchor.devnet.api import MAX_BODY, BlockfrostApi, Response, error_response
-from anchor.devnet.params import MAX_LOVELACE_SUPPLY, NETWORK_ID
+from anchor.devnet.controls import CONTROL_PREFIX, ControlApi
+from anchor.devnet.params import MAX_LOVELACE_SUPPLY, NETWORK_ID, SLOT_LENGTH
 from anchor.devnet.persist import load_state, save_state
-from anchor.devnet.state import Block, ChainState, Clock
+from anchor.devnet.state import Block, ChainState, Clock, ShiftedClock
 from anchor.devnet.txdecode import TxIn
 from anchor.errors import EnvironmentFailure, InputError
 
@@ -72,6 +75,7 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, port: int, api: BlockfrostApi) -> None:
         self.api = api
+        self.controls: ControlApi | None = None
         super().__init__((HOST, port), _Handler)
 
 
@@ -142,7 +146,15 @@ class _Handler(BaseHTTPRequestHandler):
                 error_response(400, f"request body must be well framed, 0..{MAX_BODY} bytes")
             )
             return
-        if url.path != API_PREFIX and not url.path.startswith(API_PREFIX + "/"):
+        controls = self.server.controls
+        if controls is not None and (
+            url.path == CONTROL_PREFIX or url.path.startswith(CONTROL_PREFIX + "/")
+        ):
+            try:
+                response = controls.handle(method, url.path, body)
+            except Exception as exc:  # the HTTP boundary, as below
+                response = error_response(500, f"devnet internal error: {type(exc).__name__}")
+        elif url.path != API_PREFIX and not url.path.startswith(API_PREFIX + "/"):
             response = error_response(404, "The requested component has not been found.")
         else:
             query = parse_qs(url.query, keep_blank_values=True)
@@ -180,6 +192,7 @@ class RunningDevnet:
         block_time: float | None,
         state_path: Path | None,
         restored: bool,
+        test_controls: bool = False,
     ) -> None:
         self.state = state
         self.state_path = state_path
@@ -193,6 +206,10 @@ class RunningDevnet:
         self.port: int = self._server.server_address[1]
         self.url = f"http://{HOST}:{self.port}{API_PREFIX}"
         self.base_url = f"http://{HOST}:{self.port}/api"
+        self.control_url: str | None = None
+        if test_controls:
+            self._server.controls = ControlApi(self)
+            self.control_url = f"http://{HOST}:{self.port}{CONTROL_PREFIX}"
         self._stopped = threading.Event()
         self._last_save = time.monotonic()
         self._threads = [threading.Thread(target=self._serve, name="devnet-http", daemon=True)]
@@ -265,7 +282,8 @@ class RunningDevnet:
 
     def rollback(self, blocks: int) -> Block:
         """Test control: drop the last ``blocks`` blocks; their transactions do not return to
-        the mempool (they are simply gone, as after a fork that never saw them). The new tip."""
+        the mempool (they are simply gone, as after a fork that never saw them). Transactions
+        waiting in the mempool stay if still valid on the shorter chain. The new tip."""
         from anchor.devnet.persist import from_json, to_json
 
         with self.state.lock:
@@ -274,11 +292,44 @@ class RunningDevnet:
             doc = to_json(self.state)
             doc["blocks"] = doc["blocks"][:-blocks]
             doc["tip"] = self.state.blocks[-blocks - 1].hash.hex()
-            doc["mempool"] = []
             fresh = from_json(doc, clock=self.state.clock, params=self.state.params)
             for key, value in vars(fresh).items():
-                if key != "lock":
+                if key not in ("lock", "drop_next", "swallowed"):
                     setattr(self.state, key, value)
+            self.save()
+            return self.state.tip
+
+    def chain_length(self) -> int:
+        """Blocks in the chain, genesis included."""
+        with self.state.lock:
+            return len(self.state.blocks)
+
+    def drop_next(self, txs: int = 1) -> int:
+        """Test control: the next ``txs`` valid new transactions are answered as accepted (200
+        and the tx id) and never reach the mempool, nor do later submissions of the same
+        transaction; the number of drops now pending."""
+        if txs < 1:
+            raise ValueError("drop_next needs at least one transaction")
+        with self.state.lock:
+            self.state.drop_next += txs
+            return self.state.drop_next
+
+    def advance_slots(self, slots: int, *, blocks: int = 1) -> Block:
+        """Test control: move the clock so the next block is at least ``slots`` slots after
+        the tip (and after now), then cut ``blocks`` blocks; the new tip. The clock stays
+        shifted: later blocks, and the block clock, carry on from the new time."""
+        if slots < 0 or blocks < 0 or (slots == 0 and blocks == 0):
+            raise ValueError("advance_slots needs slots >= 0, blocks >= 0, one of them > 0")
+        with self.state.lock:
+            if slots:
+                clock = self.state.clock
+                if not isinstance(clock, ShiftedClock):
+                    clock = ShiftedClock(clock)
+                    self.state.clock = clock
+                target = max(self.state.wall_slot(), self.state.tip.slot) + slots
+                clock.offset += (target - self.state.wall_slot()) * SLOT_LENGTH
+            for _ in range(blocks):
+                self.state.cut_block()
             self.save()
             return self.state.tip
 
@@ -329,11 +380,13 @@ def start_devnet(
     block_time: float | None = None,
     state_path: Path | None = None,
     clock: Clock = time.time,
+    test_controls: bool = False,
 ) -> RunningDevnet:
     """Start a devnet on 127.0.0.1:``port`` (0: any free port) and return its handle.
 
     ``funds`` maps bech32 testnet addresses to lovelace for the genesis block of a new
     chain; it is ignored when ``state_path`` exists (the saved chain is restored).
+    ``test_controls`` serves the ``/control`` endpoints (:mod:`anchor.devnet.controls`).
     Raises InputError for bad funds, block time or state, EnvironmentFailure if the port
     is taken.
     """
@@ -352,5 +405,10 @@ def start_devnet(
     else:
         state, restored = ChainState.create(genesis, clock=clock), False
     return RunningDevnet(
-        state, port=port, block_time=block_time, state_path=state_path, restored=restored
+        state,
+        port=port,
+        block_time=block_time,
+        state_path=state_path,
+        restored=restored,
+        test_controls=test_controls,
     )

@@ -38,6 +38,17 @@ from anchor.label309.cbor import encode
 Clock = Callable[[], float]
 
 
+class ShiftedClock:
+    """A clock running ``offset`` seconds ahead of ``base`` (the advance test control)."""
+
+    def __init__(self, base: Clock) -> None:
+        self.base = base
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return self.base() + self.offset
+
+
 @dataclass(frozen=True)
 class Block:
     """A block: hash, height, slot, Unix time, previous hash, transaction ids in order,
@@ -112,6 +123,11 @@ class ChainState:
         self.dropped: list[tuple[bytes, tuple[Failure, ...]]] = []
         self.fund_counter = 0
         self.seq = 0
+        # test controls (anchor devnet --test-controls): new valid transactions still to
+        # drop, and the ids of those dropped (every valid submission of them is answered
+        # as accepted and never reaches the mempool)
+        self.drop_next = 0
+        self.swallowed: list[bytes] = []
         self._view: dict[TxIn, TxOut] = {}
 
     @classmethod
@@ -194,6 +210,14 @@ class ChainState:
         tx = decode_tx(raw)
         with self.lock:
             check_tx(tx, self._view, slot=self.next_slot(), params=self.params)
+            # the drop test control: accepted as a node would, then lost, and so is every
+            # later submission of the same transaction (it never lands)
+            if tx.tx_id in self.swallowed:
+                return tx.tx_id
+            if self.drop_next > 0:
+                self.drop_next -= 1
+                self.swallowed.append(tx.tx_id)
+                return tx.tx_id
             apply_tx(tx, self._view)
             self.mempool.append(tx)
         return tx.tx_id

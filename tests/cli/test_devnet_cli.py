@@ -80,6 +80,7 @@ def test_json_start_line_and_quiet(tmp_path: Path) -> None:
         "height": 0,
         "state": None,
         "funded": [{"address": address, "lovelace": 2_500_000}],
+        "controls": None,
     }
     assert isinstance(doc["port"], int) and doc["port"] > 0
     assert (proc.returncode, rest, err) == (0, "", "")
@@ -89,3 +90,5 @@ def test_devnet_help_has_examples(run_cli: Run) -> None:
     r = run_cli(["devnet", "--help"])
     assert r.exit_code == 0
     assert "  Examples:\n" in r.stdout and "anchor devnet --port 0 --json" in r.stdout
+    assert "--test-controls" in r.stdout and "/control/rollback" in r.stdout
+    assert "/control/drop-next" in r.stdout and "/control/advance" in r.stdout
