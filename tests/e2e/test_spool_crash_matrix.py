@@ -111,3 +111,33 @@ def test_kill_at_point_with_four_adders(harness: Harness, backend: str, point: s
     if point == "add.commit":
         ids = [a.item_id for a in adders.added if Path(a.path).name == "job0-0.txt"]
         assert len(ids) == 1  # the retry of the killed add: one exit-0 add, one item
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_audit_sees_a_stray_tx_a_lost_item_and_a_changed_root(
+    harness: Harness, backend: str
+) -> None:
+    import subprocess
+    import sys
+
+    h = harness
+    item = _add(h, "kept.txt")
+    assert h.run(h.argv("seal")).returncode == 0
+    assert h.run(h.publish_argv("--wait")).returncode == 0
+    clean = audit(h, [item], [h.roots()])
+    assert (clean.violations, clean.verified, clean.txs) == ([], 1, 1)
+    # a plain `anchor publish` from the same payment address: a stray tx on chain
+    src = h.tmp / "other"
+    src.mkdir()
+    (src / "x.txt").write_bytes(b"other release")
+    base = [sys.executable, "-m", "anchor"]
+    subprocess.run([*base, "collect", str(src), "--root", str(src), "-o", str(h.tmp / "ev"),
+                    "--no-env", "-q"], check=True, capture_output=True)  # fmt: skip
+    pub = h.run([*base, "publish", str(h.tmp / "ev"), "--network", "devnet", "--provider-url",
+                 h.net.url, "--identity-seed", str(h.keys / "identity.seed"),
+                 "--payment-key", str(h.keys / "payment.skey")])  # fmt: skip
+    assert pub.returncode == 0, pub.stderr
+    ghost = Added("0" * 8, 1, str(src / "x.txt"))  # acknowledged, never in the spool
+    bad = audit(h, [item, ghost], [{1: "ab" * 32}])
+    assert (bad.double_anchors, bad.lost, bad.roots_changed, bad.verified) == (1, 1, 1, 1)
+    assert len(bad.violations) == 3
