@@ -12,7 +12,7 @@ CIP309_COMMIT := 35bebfc08c92be8afb70646363205b786b96d438
 system-deps:
 	bash scripts/system-deps.sh
 
-.PHONY: install lint format test test-fast conformance fuzz bench demo demo-spool vectors clean
+.PHONY: install lint format test test-fast conformance fuzz bench demo demo-spool vectors clean crash crash-matrix
 
 install: $(STAMP)
 
@@ -43,6 +43,14 @@ conformance: install
 
 fuzz: install
 	$(PY) -m pytest -q -m fuzz_long -p no:xdist --timeout=3600 tests
+
+# The spool's fault points: every point x both stores with 4 adders (the suite runs 2 of the 20).
+crash-matrix: install
+	$(PY) -m pytest -n 2 -q -m 'not fuzz_long' tests/e2e/test_spool_crash_matrix.py
+
+# 200 random external kill -9 of spool adders and publishers per store, then the chain audit.
+crash: install
+	$(PY) -m tests.crash_run --kills $(or $(KILLS),200) --backend $(or $(BACKEND),both)
 
 bench: install
 	$(PY) -m bench.run $(BENCH)
