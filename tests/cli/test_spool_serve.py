@@ -431,3 +431,35 @@ def test_serve_command_runs_until_sigterm(run_cli: Run, tmp_path: Path) -> None:
         )  # fmt: skip
     assert bad.returncode == 5 and bad.stderr.startswith("error: --oidc-issuer: cannot fetch")
     assert len(bad.stderr.splitlines()) == 1
+
+
+def test_client_batches_fit_the_body_limit_and_a_late_conflict_says_what_was_added(
+    served: Served,
+) -> None:
+    from anchor.chain.readers import HttpxClient
+    from anchor.errors import InputError
+    from anchor.publish.spool.client import add_items, batches
+    from anchor.publish.spool.service import MAX_BODY, MAX_ITEMS
+    from anchor.publish.spool.store import NewItem
+
+    long = [NewItem("", f"{i:04d}/" + "n" * 1000, bytes(32), 1) for i in range(2500)]
+    chunks = list(batches(long))
+    assert sum(len(c) for c in chunks) == 2500 and len(chunks) == 6
+    assert all(len(json.dumps({"items": c}).encode()) <= MAX_BODY for c in chunks)
+    short = [NewItem("", f"s{i}", bytes(32)) for i in range(MAX_ITEMS + 1)]
+    assert [len(c) for c in batches(short)] == [MAX_ITEMS, 1]
+    token = served.issuer.mint(AUD)
+    assert served.post({"name": "c", "sha256": "cc" * 32}, token).status_code == 201
+    items = [NewItem("", n, bytes([i]) * 32) for i, n in enumerate(["a", "b", "c"])]
+    client = HttpxClient()
+    try:
+        with pytest.raises(InputError) as err:
+            add_items(served.svc.url, "default", items, token=token, client=client, batch=2)
+    finally:
+        client.close()
+    assert err.value.message == (
+        "spool server answered HTTP 409: conflict: github.com/acme/app/run/4242: 'c' is "
+        "already in the open window with another digest; nothing was added "
+        "(2 item(s) before this batch were added)"
+    )
+    assert [n for _, n, _ in served.items()] == ["c", "a", "b"]

@@ -15,7 +15,8 @@ anything unexpected and no answer at all are 5.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -78,6 +79,30 @@ def _rows(server: str, content: bytes, count: int) -> list[dict[str, Any]]:
     return rows
 
 
+def batches(
+    items: Sequence[NewItem], *, count: int | None = None
+) -> Iterator[list[dict[str, Any]]]:
+    """The request bodies' item lists: at most ``count`` (:data:`MAX_ITEMS`) items and half
+    the server's body limit each, so every request fits whatever the names' lengths."""
+    from anchor.publish.spool.service import MAX_BODY, MAX_ITEMS
+
+    limit, budget = count or MAX_ITEMS, MAX_BODY // 2
+    chunk: list[dict[str, Any]] = []
+    used = 0
+    for n in items:
+        entry: dict[str, Any] = {"name": n.name, "sha256": n.digest.hex()}
+        if n.size is not None:
+            entry["size"] = n.size
+        cost = len(json.dumps(entry).encode()) + 2
+        if chunk and (len(chunk) >= limit or used + cost > budget):
+            yield chunk
+            chunk, used = [], 0
+        chunk.append(entry)
+        used += cost
+    if chunk:
+        yield chunk
+
+
 def add_items(
     server: str,
     spool: str,
@@ -88,21 +113,10 @@ def add_items(
     batch: int | None = None,
 ) -> list[dict[str, Any]]:
     """POST ``items`` (their source is ignored: the server takes it from the token)."""
-    from anchor.publish.spool.service import MAX_ITEMS
-
-    size = batch or MAX_ITEMS
     url = f"{server}/v1/spools/{quote(spool, safe='')}/items"
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
     rows: list[dict[str, Any]] = []
-    for at in range(0, len(items), size):
-        chunk = [
-            {
-                "name": n.name,
-                "sha256": n.digest.hex(),
-                **({} if n.size is None else {"size": n.size}),
-            }
-            for n in items[at : at + size]
-        ]
+    for chunk in batches(items, count=batch):
         try:
             response = client.request(
                 "POST", url, purpose="spool", headers=headers, json={"items": chunk}
