@@ -29,6 +29,8 @@ from anchor.publish.spool import machine
 from anchor.publish.spool.api import open_store
 from anchor.publish.spool.service import RunningService, start_service
 from tests.conftest import REPO, CliResult
+from tests.pgcluster import fresh_pg_dsn
+from tests.pgcluster import pg_server_fixture as pg_server  # noqa: F401
 from tests.unit.attest.kit import (
     b64url_json,
     public_pem,
@@ -463,3 +465,95 @@ def test_client_batches_fit_the_body_limit_and_a_late_conflict_says_what_was_add
         "(2 item(s) before this batch were added)"
     )
     assert [n for _, n, _ in served.items()] == ["c", "a", "b"]
+
+
+def test_source_from_claims_by_platform() -> None:
+    from anchor.publish.spool.service import HttpError, source_from_claims
+
+    gh = dict(OidcIssuer.default_claims(gitlab=False))
+    assert source_from_claims({**gh, "iss": "https://token.actions.githubusercontent.com"}) == (
+        GITHUB_SOURCE
+    )
+    assert source_from_claims({**gh, "iss": "https://ghe.corp/_services/token", "run_id": 7}) == (
+        "ghe.corp/acme/app/run/7"
+    )
+    gl = dict(OidcIssuer.default_claims(gitlab=True))
+    assert source_from_claims({**gl, "iss": "https://gitlab.com"}) == "gitlab.com/acme/app/run/7001"
+    assert source_from_claims({**gl, "iss": "https://git.corp/gl/"}) == (
+        "git.corp/gl/acme/app/run/7001"
+    )
+    for bad in ({"sub": "x"}, {**gh, "repository": ""}, {**gl, "pipeline_id": True}):
+        with pytest.raises(HttpError) as err:
+            source_from_claims(bad)
+        assert (err.value.status, err.value.code) == (403, "token-claims")
+
+
+def test_an_unknown_kid_reloads_the_jwks_at_most_every_30_s(served: Served) -> None:
+    from anchor.attest.codes import CheckFailed
+    from anchor.attest.trustroot import TrustRoot
+    from anchor.publish.spool.service import Verifier
+
+    fetched: list[int] = []
+
+    def refetch() -> tuple[dict[str, Any], ...]:
+        fetched.append(1)
+        return tuple(served.issuer.jwks()["keys"])
+
+    verifier = Verifier(TrustRoot(served.issuer.url, (), refetch=refetch), AUD)
+    assert verifier.verify(served.issuer.mint(AUD))["repository"] == "acme/app"
+    served.issuer.rotate()
+    with pytest.raises(CheckFailed) as err:
+        verifier.verify(served.issuer.mint(AUD))
+    assert err.value.code == "token-kid" and len(fetched) == 1
+
+
+def test_the_issuer_gone_while_reloading_keys_is_503(served: Served) -> None:
+    served.issuer.rotate()
+    token = served.issuer.mint(AUD)
+    served.oidc.stop()
+    r = served.post({"name": "x", "sha256": DIGEST}, token)
+    assert (r.status_code, r.json()["error"]) == (503, "issuer-unavailable")
+
+
+def test_requests_beyond_the_concurrency_bound_wait_for_a_slot(
+    run_cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    from anchor.publish.spool import service
+
+    monkeypatch.setattr(service, "MAX_CONCURRENT", 2)
+    db = f"sqlite:{tmp_path / 's.db'}"
+    _init(run_cli, db)
+    with start_oidc() as oidc, start_service(issuer=oidc.url, audience=AUD, db=db) as svc:
+        port = int(svc.url.rsplit(":", 1)[1])
+        idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(2)]
+        headers = {"Authorization": f"Bearer {oidc.issuer.mint(AUD)}"}
+        try:
+            with pytest.raises(httpx.ReadTimeout):
+                httpx.get(f"{svc.url}/v1/items/{'0' * 32}", headers=headers, timeout=1.0)
+            idle.pop().close()
+            r = httpx.get(f"{svc.url}/v1/items/{'0' * 32}", headers=headers, timeout=30)
+            assert r.status_code == 404
+        finally:
+            for sock in idle:
+                sock.close()
+
+
+def test_postgresql_store_behind_the_server(pg_server: str) -> None:  # noqa: F811
+    db = fresh_pg_dsn(pg_server)
+    store = open_store(db)  # not `spool init` in-process: the CLI leaves its connection open
+    try:
+        store.create_spool(
+            "default", network="devnet", confirmations=1, ttl_slots=1800, final_depth=10
+        )
+    finally:
+        store.close()
+    with start_oidc() as oidc, start_service(issuer=oidc.url, audience=AUD, db=db) as svc:
+        s = Served(oidc, svc, db, [])
+        token = oidc.issuer.mint(AUD)
+        assert s.post({"name": "pg", "sha256": DIGEST}, token).status_code == 201
+        assert s.post({"name": "pg", "sha256": DIGEST}, token).json()["duplicate"] is True
+        r = s.post({"name": "pg", "sha256": "cd" * 32}, token)
+        assert (r.status_code, r.json()["error"]) == (409, "conflict")
+        assert s.items() == [(GITHUB_SOURCE, "pg", DIGEST)]

@@ -22,13 +22,15 @@ spool, item or route, 409 (source, name) already in the open window with another
 digest, 413 body over :data:`MAX_BODY`, 503 database or issuer unreachable.
 
 The server is the stdlib ``ThreadingHTTPServer`` (as the devnet's): one thread and one
-store connection per request, a socket timeout per connection, bounded bodies.
+store connection per request, at most :data:`MAX_CONCURRENT` at once, a socket timeout
+per connection, bounded bodies.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -49,6 +51,8 @@ from anchor.publish.spool.store import ItemConflict, NewItem, Store, UnknownSpoo
 MAX_BODY = 1 << 20
 MAX_ITEMS = 2000
 REQUEST_TIMEOUT_S = 30.0
+#: Requests served at once (each holds a thread and a store connection).
+MAX_CONCURRENT = 32
 #: An unknown kid refetches the issuer's JWKS at most this often (a key rotation is picked
 #: up; a flood of made-up kids does not become a flood of requests to the issuer).
 JWKS_REFRESH_S = 30.0
@@ -288,14 +292,35 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], service: Service) -> None:
         self.service = service
+        self._slots = threading.BoundedSemaphore(MAX_CONCURRENT)
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Start the request's thread once one of :data:`MAX_CONCURRENT` slots is free.
+
+        The accept loop waits meanwhile, so a flood of connections queues in the kernel's
+        backlog instead of becoming a flood of threads and database connections.
+        """
+        self._slots.acquire()
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     server_version = "anchor-spool"
     timeout = REQUEST_TIMEOUT_S
-    protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: object) -> None:
         """The stdlib's log is off; :meth:`_done` writes one line per request."""
