@@ -257,6 +257,8 @@ def test_bad_requests_400_404_409_413(served: Served) -> None:
         ({"name": "x", "sha256": DIGEST, "size": -1}, 400, "bad-body"),
         ({"items": []}, 400, "bad-body"),
         ([1, 2], 400, "bad-body"),
+        (b'{"name": "\\ud800", "sha256": "' + DIGEST.encode() + b'"}', 400, "bad-body"),
+        (b"\xff", 400, "bad-body"),
     ]
     for body, status, code in cases:
         r = served.post(body, token)
@@ -557,3 +559,53 @@ def test_postgresql_store_behind_the_server(pg_server: str) -> None:  # noqa: F8
         r = s.post({"name": "pg", "sha256": "cd" * 32}, token)
         assert (r.status_code, r.json()["error"]) == (409, "conflict")
         assert s.items() == [(GITHUB_SOURCE, "pg", DIGEST)]
+
+
+def test_a_server_killed_after_the_commit_keeps_the_item_and_a_retry_is_a_duplicate(
+    run_cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = f"sqlite:{tmp_path / 's.db'}"
+    _init(run_cli, db)
+    with start_oidc() as oidc:
+        _github_env(monkeypatch, oidc.issuer)
+        monkeypatch.setenv("ANCHOR_SPOOL_AUDIENCE", AUD)
+
+        def serve(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "anchor", "spool", "serve", "--oidc-issuer", oidc.url,
+                 "--audience", AUD, "--listen", "127.0.0.1:0", "--db", db, "-q"],
+                stderr=subprocess.PIPE, text=True,
+                env={**os.environ, "PYTHONPATH": str(REPO), **env},
+            )  # fmt: skip
+            assert proc.stderr is not None
+            first = proc.stderr.readline()
+            assert first.startswith("spool server on "), first
+            return proc, first.split()[3]
+
+        add = ["spool", "add", "--sha256", DIGEST, "--name", "kept", "--json", "--server"]
+        proc, url = serve({"ANCHOR_FAULTPOINT": "add.commit"})
+        try:
+            r = run_cli([*add, url])
+            assert proc.wait(timeout=20) == -signal.SIGKILL
+        finally:
+            proc.kill()
+            if proc.stderr is not None:
+                proc.stderr.close()
+        assert r.exit_code == 5 and r.stderr.startswith(f"error: spool server {url}: "), r.stderr
+        store = open_store(db)
+        try:
+            kept = [i.name for w in store.windows(store.spool("default"))
+                    for i in store.window_items(w.id)]  # fmt: skip
+        finally:
+            store.close()
+        assert kept == ["kept"]
+        proc, url = serve({})
+        try:
+            again = run_cli([*add, url])
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+            if proc.stderr is not None:
+                proc.stderr.close()
+    assert again.exit_code == 0, again.stderr
+    assert json.loads(again.stdout)["duplicate"] is True

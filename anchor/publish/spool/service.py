@@ -203,6 +203,10 @@ def parse_items(body: bytes) -> tuple[list[tuple[str, bytes, int | None]], bool]
         name, digest, size = entry.get("name"), entry.get("sha256"), entry.get("size")
         if not isinstance(name, str) or not isinstance(digest, str):
             raise HttpError(400, "bad-body", f"{where}: expected string 'name' and 'sha256'")
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            raise HttpError(400, "bad-body", f"{where}: name is not valid Unicode") from None
         if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
             raise HttpError(400, "bad-body", f"{where}: 'size' must be a non-negative integer")
         try:
@@ -366,6 +370,13 @@ class _Handler(BaseHTTPRequestHandler):
             raise HttpError(413, "too-large", f"the body is over {MAX_BODY} bytes")
         return self.rfile.read(length) if length else b""
 
+    def _unexpected(self, exc: Exception) -> None:
+        """A bug: one line in the log, a 500 to the client, never a traceback or the token."""
+        log = self.server.service.log
+        if log is not None:
+            log(f"internal error: {type(exc).__name__} (a bug in anchor; please report it)")
+        self._error(HttpError(500, "internal", "internal error"))
+
     def do_POST(self) -> None:
         try:
             body = self._body()
@@ -377,6 +388,9 @@ class _Handler(BaseHTTPRequestHandler):
             )
         except HttpError as err:
             self._error(err)
+            return
+        except Exception as exc:  # a bug: the answer must still be JSON
+            self._unexpected(exc)
             return
         self._send(status, doc)
         self._done(status, f"source={source}")
@@ -392,6 +406,9 @@ class _Handler(BaseHTTPRequestHandler):
             )
         except HttpError as err:
             self._error(err)
+            return
+        except Exception as exc:  # a bug: the answer must still be JSON
+            self._unexpected(exc)
             return
         self._send(200, doc)
         self._done(200, doc["state"])
