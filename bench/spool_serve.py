@@ -110,7 +110,7 @@ def main() -> None:
     from anchor.attest.trustroot import fetch
     from anchor.chain.readers import HttpxClient
     from anchor.devnet.oidc import start_oidc
-    from anchor.publish.spool.service import Verifier
+    from anchor.publish.spool.auth import Verifier
 
     tmp = Path(tempfile.mkdtemp(prefix="anchor-bench-spool-serve-"))
     total = WORKERS * PER_WORKER

@@ -470,7 +470,7 @@ def test_client_batches_fit_the_body_limit_and_a_late_conflict_says_what_was_add
 
 
 def test_source_from_claims_by_platform() -> None:
-    from anchor.publish.spool.service import HttpError, source_from_claims
+    from anchor.publish.spool.auth import HttpError, source_from_claims
 
     gh = dict(OidcIssuer.default_claims(gitlab=False))
     assert source_from_claims({**gh, "iss": "https://token.actions.githubusercontent.com"}) == (
@@ -493,7 +493,7 @@ def test_source_from_claims_by_platform() -> None:
 def test_an_unknown_kid_reloads_the_jwks_at_most_every_30_s(served: Served) -> None:
     from anchor.attest.codes import CheckFailed
     from anchor.attest.trustroot import TrustRoot
-    from anchor.publish.spool.service import Verifier
+    from anchor.publish.spool.auth import Verifier
 
     fetched: list[int] = []
 
