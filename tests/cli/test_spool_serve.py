@@ -609,3 +609,29 @@ def test_a_server_killed_after_the_commit_keeps_the_item_and_a_retry_is_a_duplic
                 proc.stderr.close()
     assert again.exit_code == 0, again.stderr
     assert json.loads(again.stdout)["duplicate"] is True
+
+
+def test_serve_start_errors(run_cli: Run, tmp_path: Path) -> None:
+    from anchor.errors import EnvironmentFailure, InputError
+
+    db = f"sqlite:{tmp_path / 's.db'}"
+    with start_oidc() as oidc:
+        with pytest.raises(InputError) as empty:
+            start_service(issuer=oidc.url, audience=AUD, db=db)
+        assert empty.value.message == "the spool database is empty"
+        _init(run_cli, db)
+        for listen in ("8095", "127.0.0.1:", "127.0.0.1:99999", ":80"):
+            with pytest.raises(InputError) as bad:
+                start_service(issuer=oidc.url, audience=AUD, db=db, listen=listen)
+            assert bad.value.message.startswith(f"--listen {listen!r}: expected HOST:PORT")
+        with pytest.raises(InputError) as http:
+            start_service(issuer="http://issuer.example", audience=AUD, db=db)
+        assert "https only" in http.value.message
+        with start_service(issuer=oidc.url, audience=AUD, db=db) as svc:
+            with pytest.raises(EnvironmentFailure) as busy:
+                start_service(issuer=oidc.url, audience=AUD, db=db, listen=svc.url[7:])
+            assert busy.value.message.startswith(f"cannot listen on {svc.url[7:]}: ")
+        oidc.issuer.discovery_issuer = "https://evil.example"
+        with pytest.raises(InputError) as lying:
+            start_service(issuer=oidc.url, audience=AUD, db=db)
+        assert lying.value.message == f"--oidc-issuer: discovery at {oidc.url} names another issuer"
