@@ -93,7 +93,7 @@ def _start_server(issuer: str, db: str, tmp: Path) -> tuple[subprocess.Popen[str
     repo = Path(__file__).resolve().parents[1]
     proc = subprocess.Popen(
         [sys.executable, "-m", "anchor", "spool", "serve", "--oidc-issuer", issuer,
-         "--audience", AUD, "--listen", "127.0.0.1:0", "--db", db, "-q"],
+         "--audience", AUD, "--allow", "github.com/acme/*", "--listen", "127.0.0.1:0", "--db", db, "-q"],
         stderr=subprocess.PIPE, text=True, cwd=tmp,
         env={**os.environ, "PYTHONPATH": str(repo)},
     )  # fmt: skip

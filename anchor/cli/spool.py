@@ -210,6 +210,14 @@ def serve(
     audience: Annotated[
         str, typer.Option("--audience", metavar="A", help="The aud every token must carry.")
     ],
+    allow: Annotated[
+        list[str],
+        typer.Option(
+            "--allow",
+            metavar="GLOB",
+            help="Repositories to take items from, e.g. 'github.com/acme/*' (repeatable).",
+        ),
+    ],
     listen: Annotated[
         str, typer.Option("--listen", metavar="HOST:PORT", help="Address to listen on.")
     ] = "127.0.0.1:8095",
@@ -223,7 +231,12 @@ def serve(
     from anchor.publish.spool.service import start_service
 
     running = start_service(
-        issuer=oidc_issuer, audience=audience, db=db, listen=listen, log=None if quiet else note
+        issuer=oidc_issuer,
+        audience=audience,
+        allow=allow,
+        db=db,
+        listen=listen,
+        log=None if quiet else note,
     )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

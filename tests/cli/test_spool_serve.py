@@ -44,6 +44,7 @@ Run = Callable[..., CliResult]
 AUD = "https://spool.example"
 DIGEST = "ab" * 32
 GITHUB_SOURCE = "github.com/acme/app/run/4242"
+ALLOW = ("github.com/acme/*",)
 
 
 @dataclass
@@ -94,7 +95,7 @@ def served(run_cli: Run, tmp_path: Path) -> Iterator[Served]:
     log: list[str] = []
     with (
         start_oidc() as oidc,
-        start_service(issuer=oidc.url, audience=AUD, db=db, log=log.append) as svc,
+        start_service(allow=ALLOW, issuer=oidc.url, audience=AUD, db=db, log=log.append) as svc,
     ):
         yield Served(oidc, svc, db, log)
 
@@ -229,12 +230,27 @@ def test_claims_without_a_repository_and_run_are_403(served: Served) -> None:
     assert served.items() == []
 
 
+def test_a_repository_outside_allow_is_403_and_adds_nothing(served: Served) -> None:
+    for repo in ("acme-evil/app", "other/acme"):
+        token = served.issuer.mint(AUD, claims={"repository": repo})
+        r = served.post({"name": "x", "sha256": DIGEST}, token)
+        assert (r.status_code, r.json()) == (403, {
+            "error": "not-allowed",
+            "message": f"repository github.com/{repo} is not allowed on this server",
+        })  # fmt: skip
+    token = served.issuer.mint(AUD, claims={"repository": "acme/other"})
+    assert served.post({"name": "x", "sha256": DIGEST}, token).status_code == 201
+    assert served.items() == [("github.com/acme/other/run/4242", "x", DIGEST)]
+
+
 def test_gitlab_claims_give_the_instance_project_and_pipeline(run_cli: Run, tmp_path: Path) -> None:
     db = f"sqlite:{tmp_path / 's.db'}"
     _init(run_cli, db)
     with (
         start_oidc(gitlab=True) as oidc,
-        start_service(issuer=oidc.url, audience=AUD, db=db) as svc,
+        start_service(
+            allow=(f"127.0.0.1:{oidc.port}/acme/*",), issuer=oidc.url, audience=AUD, db=db
+        ) as svc,
     ):
         r = httpx.post(
             f"{svc.url}/v1/spools/default/items",
@@ -404,7 +420,7 @@ def test_serve_command_runs_until_sigterm(run_cli: Run, tmp_path: Path) -> None:
     with start_oidc() as oidc:
         proc = subprocess.Popen(
             [sys.executable, "-m", "anchor", "spool", "serve", "--oidc-issuer", oidc.url,
-             "--audience", AUD, "--listen", "127.0.0.1:0", "--db", db],
+             "--audience", AUD, "--allow", "github.com/acme/*", "--listen", "127.0.0.1:0", "--db", db],
             stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
         )  # fmt: skip
         try:
@@ -429,7 +445,7 @@ def test_serve_command_runs_until_sigterm(run_cli: Run, tmp_path: Path) -> None:
         assert code == 0
         bad = subprocess.run(
             [sys.executable, "-m", "anchor", "spool", "serve", "--oidc-issuer",
-             "http://127.0.0.1:9", "--audience", AUD, "--db", db],
+             "http://127.0.0.1:9", "--audience", AUD, "--allow", "*", "--db", db],
             capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
             timeout=60,
         )  # fmt: skip
@@ -527,7 +543,10 @@ def test_requests_beyond_the_concurrency_bound_wait_for_a_slot(
     monkeypatch.setattr(service, "MAX_CONCURRENT", 2)
     db = f"sqlite:{tmp_path / 's.db'}"
     _init(run_cli, db)
-    with start_oidc() as oidc, start_service(issuer=oidc.url, audience=AUD, db=db) as svc:
+    with (
+        start_oidc() as oidc,
+        start_service(allow=ALLOW, issuer=oidc.url, audience=AUD, db=db) as svc,
+    ):
         port = int(svc.url.rsplit(":", 1)[1])
         idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(2)]
         headers = {"Authorization": f"Bearer {oidc.issuer.mint(AUD)}"}
@@ -551,7 +570,10 @@ def test_postgresql_store_behind_the_server(pg_server: str) -> None:  # noqa: F8
         )
     finally:
         store.close()
-    with start_oidc() as oidc, start_service(issuer=oidc.url, audience=AUD, db=db) as svc:
+    with (
+        start_oidc() as oidc,
+        start_service(allow=ALLOW, issuer=oidc.url, audience=AUD, db=db) as svc,
+    ):
         s = Served(oidc, svc, db, [])
         token = oidc.issuer.mint(AUD)
         assert s.post({"name": "pg", "sha256": DIGEST}, token).status_code == 201
@@ -573,7 +595,7 @@ def test_a_server_killed_after_the_commit_keeps_the_item_and_a_retry_is_a_duplic
         def serve(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "anchor", "spool", "serve", "--oidc-issuer", oidc.url,
-                 "--audience", AUD, "--listen", "127.0.0.1:0", "--db", db, "-q"],
+                 "--audience", AUD, "--allow", "github.com/acme/*", "--listen", "127.0.0.1:0", "--db", db, "-q"],
                 stderr=subprocess.PIPE, text=True,
                 env={**os.environ, "PYTHONPATH": str(REPO), **env},
             )  # fmt: skip
@@ -617,21 +639,25 @@ def test_serve_start_errors(run_cli: Run, tmp_path: Path) -> None:
     db = f"sqlite:{tmp_path / 's.db'}"
     with start_oidc() as oidc:
         with pytest.raises(InputError) as empty:
-            start_service(issuer=oidc.url, audience=AUD, db=db)
+            start_service(allow=ALLOW, issuer=oidc.url, audience=AUD, db=db)
         assert empty.value.message == "the spool database is empty"
         _init(run_cli, db)
         for listen in ("8095", "127.0.0.1:", "127.0.0.1:99999", ":80"):
             with pytest.raises(InputError) as bad:
-                start_service(issuer=oidc.url, audience=AUD, db=db, listen=listen)
+                start_service(allow=ALLOW, issuer=oidc.url, audience=AUD, db=db, listen=listen)
             assert bad.value.message.startswith(f"--listen {listen!r}: expected HOST:PORT")
+        for allow in ((), ("",)):
+            with pytest.raises(InputError) as none:
+                start_service(allow=allow, issuer=oidc.url, audience=AUD, db=db)
+            assert none.value.message.startswith("name the repositories to take items from")
         with pytest.raises(InputError) as http:
-            start_service(issuer="http://issuer.example", audience=AUD, db=db)
+            start_service(allow=ALLOW, issuer="http://issuer.example", audience=AUD, db=db)
         assert "https only" in http.value.message
-        with start_service(issuer=oidc.url, audience=AUD, db=db) as svc:
+        with start_service(allow=ALLOW, issuer=oidc.url, audience=AUD, db=db) as svc:
             with pytest.raises(EnvironmentFailure) as busy:
-                start_service(issuer=oidc.url, audience=AUD, db=db, listen=svc.url[7:])
+                start_service(allow=ALLOW, issuer=oidc.url, audience=AUD, db=db, listen=svc.url[7:])
             assert busy.value.message.startswith(f"cannot listen on {svc.url[7:]}: ")
         oidc.issuer.discovery_issuer = "https://evil.example"
         with pytest.raises(InputError) as lying:
-            start_service(issuer=oidc.url, audience=AUD, db=db)
+            start_service(allow=ALLOW, issuer=oidc.url, audience=AUD, db=db)
         assert lying.value.message == f"--oidc-issuer: discovery at {oidc.url} names another issuer"

@@ -23,6 +23,7 @@ from tests.publish_kit import keys_fixture as keys  # noqa: F401
 
 AUD = "https://spool.example"
 SOURCE = "github.com/acme/app/run/4242"
+ALLOW = ("github.com/acme/*",)
 
 
 def test_items_added_over_http_are_anchored_and_verify(tmp_path: Path, keys: Path) -> None:  # noqa: F811
@@ -30,7 +31,7 @@ def test_items_added_over_http_are_anchored_and_verify(tmp_path: Path, keys: Pat
     with funded_devnet(keys, block_time=0.2) as net, start_oidc() as oidc:
         s = Spool(db, tmp_path, net, keys)
         assert s.run("init", "--network", "devnet").returncode == 0
-        svc = start_service(issuer=oidc.url, audience=AUD, db=db)
+        svc = start_service(allow=ALLOW, issuer=oidc.url, audience=AUD, db=db)
         try:
             _round_trip(s, oidc, svc)
         finally:

@@ -4,17 +4,19 @@
   audience; every token goes through :func:`anchor.attest.token.check_bearer_token`, the
   checks `anchor attest` tokens get. An unknown ``kid`` reloads the JWKS, at most every
   :data:`JWKS_REFRESH_S`;
-* :func:`source_from_claims` — the item's source, from the verified claims alone, in the
-  ``host/org/repo/run/ID`` form `spool add` reads from the CI environment;
+* :func:`identity_from_claims` — the item's source, from the verified claims alone, in the
+  ``host/org/repo/run/ID`` form `spool add` reads from the CI environment, and
+  :func:`check_allowed` — its repository must match one of the server's ``--allow`` globs;
 * :class:`HttpError` — an answer other than success (status, code, one line that never
   contains the token).
 """
 
 from __future__ import annotations
 
+import fnmatch
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,6 +32,7 @@ from anchor.publish.spool import machine
 JWKS_REFRESH_S = 30.0
 TOKEN_MISSING = "token-missing"
 TOKEN_CLAIMS = "token-claims"
+NOT_ALLOWED = "not-allowed"
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 
 
@@ -52,8 +55,8 @@ def _claim_text(claims: Mapping[str, Any], name: str) -> str:
     raise HttpError(403, TOKEN_CLAIMS, f"the token has no {name} claim")
 
 
-def source_from_claims(claims: Mapping[str, Any]) -> str:
-    """The item source for a verified token: ``host/org/repo/run/ID``, as `spool add` derives it.
+def identity_from_claims(claims: Mapping[str, Any]) -> tuple[str, str]:
+    """``(host/org/repo, host/org/repo/run/ID)`` for a verified token, as `spool add` derives it.
 
     GitHub: ``github.com/<repository>/run/<run_id>`` (a GitHub Enterprise issuer
     ``https://HOST/_services/token`` gives ``HOST``). GitLab: the issuer's host and path,
@@ -66,19 +69,34 @@ def source_from_claims(claims: Mapping[str, Any]) -> str:
         parts = urlsplit(issuer)
         if issuer != GITHUB_ISSUER and parts.path.rstrip("/") == "/_services/token":
             host = parts.netloc
-        source = f"{host}/{_claim_text(claims, 'repository')}/run/{_claim_text(claims, 'run_id')}"
+        repo, run = f"{host}/{_claim_text(claims, 'repository')}", _claim_text(claims, "run_id")
     elif platform == "gitlab":
         base = issuer.split("://", 1)[-1].strip("/")
-        project, pipeline = _claim_text(claims, "project_path"), _claim_text(claims, "pipeline_id")
-        source = f"{base}/{project}/run/{pipeline}"
+        repo = f"{base}/{_claim_text(claims, 'project_path')}"
+        run = _claim_text(claims, "pipeline_id")
     else:
         raise HttpError(
             403, TOKEN_CLAIMS, "the token's claims name no GitHub or GitLab repository and run"
         )
     try:
-        return machine.check_name(source, what="the token's source")
+        return repo, machine.check_name(f"{repo}/run/{run}", what="the token's source")
     except InputError as exc:
         raise HttpError(403, TOKEN_CLAIMS, exc.message) from None
+
+
+def source_from_claims(claims: Mapping[str, Any]) -> str:
+    """The item source alone (see :func:`identity_from_claims`)."""
+    return identity_from_claims(claims)[1]
+
+
+def check_allowed(repository: str, allow: Sequence[str]) -> None:
+    """403 ``not-allowed`` unless ``repository`` (``host/org/repo``) matches an ``--allow`` glob.
+
+    Any job of any repository can get a token for any audience from a public issuer
+    (GitHub's is one), so the server names the repositories it takes items from.
+    """
+    if not any(fnmatch.fnmatchcase(repository, pattern) for pattern in allow):
+        raise HttpError(403, NOT_ALLOWED, f"repository {repository} is not allowed on this server")
 
 
 class Verifier:

@@ -18,7 +18,8 @@ OIDC discovery, ``iss``, ``aud`` = ``--audience``, ``exp``/``nbf`` with 60 s lee
 
 Errors are ``{"error": CODE, "message": LINE}`` and never contain the token: 400 bad
 body, 401 missing or failing token (the code names the check, e.g. ``token-expired``),
-403 a valid token whose claims name no GitHub/GitLab repository and run, 404 unknown
+403 a valid token whose claims name no GitHub/GitLab repository and run, or a
+repository that matches no ``--allow`` glob, 404 unknown
 spool, item or route, 409 (source, name) already in the open window with another
 digest, 413 body over :data:`MAX_BODY`, 503 database or issuer unreachable.
 
@@ -34,7 +35,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -45,7 +46,13 @@ from anchor.attest import strictjson
 from anchor.attest.codes import CheckFailed, TrustRootUnavailable
 from anchor.errors import AnchorError, EnvironmentFailure, InputError
 from anchor.publish.spool import machine
-from anchor.publish.spool.auth import HttpError, Verifier, bearer, source_from_claims
+from anchor.publish.spool.auth import (
+    HttpError,
+    Verifier,
+    bearer,
+    check_allowed,
+    identity_from_claims,
+)
 from anchor.publish.spool.store import ItemConflict, NewItem, Store, UnknownSpool
 
 MAX_BODY = 1 << 20
@@ -108,6 +115,7 @@ class Service:
 
     verifier: Verifier
     open_store: Callable[[], Store]
+    allow: tuple[str, ...]
     log: Callable[[str], None] | None = None
 
     def _store_call(self, fn: Callable[[Store], Any]) -> Any:
@@ -140,7 +148,8 @@ class Service:
         """``POST /v1/spools/{spool}/items``: (status, answer, source)."""
         from anchor.publish.spool.api import added_json
 
-        source = source_from_claims(self.authenticate(authorization))
+        repository, source = identity_from_claims(self.authenticate(authorization))
+        check_allowed(repository, self.allow)
         parsed, batch = parse_items(body)
         news = [NewItem(source, n, d, s) for n, d, s in parsed]
 
@@ -346,6 +355,7 @@ def start_service(
     *,
     issuer: str,
     audience: str,
+    allow: Sequence[str],
     db: str | None,
     listen: str = "127.0.0.1:0",
     log: Callable[[str], None] | None = None,
@@ -359,6 +369,11 @@ def start_service(
 
     if not audience:
         raise InputError("--audience must not be empty")
+    if not allow or not all(allow):
+        raise InputError(
+            "name the repositories to take items from: --allow 'github.com/ORG/*' "
+            "(--allow '*' takes every repository the issuer vouches for)"
+        )
     address = parse_listen(listen)
     try:
         root = trustroot.fetch(issuer, HttpxClient(timeout=30.0))
@@ -369,7 +384,8 @@ def start_service(
     keeper = open_store(db)
     try:
         keeper.check_schema()
-        service = Service(Verifier(root, audience, clock=clock), lambda: open_store(db), log)
+        verifier = Verifier(root, audience, clock=clock)
+        service = Service(verifier, lambda: open_store(db), tuple(allow), log)
         return RunningService(service, address, keeper=keeper)
     except BaseException:
         keeper.close()
