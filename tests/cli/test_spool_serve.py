@@ -238,6 +238,8 @@ def test_a_repository_outside_allow_is_403_and_adds_nothing(served: Served) -> N
             "error": "not-allowed",
             "message": f"repository github.com/{repo} is not allowed on this server",
         })  # fmt: skip
+        g = served.get("0" * 32, token)
+        assert (g.status_code, g.json()["error"]) == (403, "not-allowed")
     token = served.issuer.mint(AUD, claims={"repository": "acme/other"})
     assert served.post({"name": "x", "sha256": DIGEST}, token).status_code == 201
     assert served.items() == [("github.com/acme/other/run/4242", "x", DIGEST)]

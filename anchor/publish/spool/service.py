@@ -164,7 +164,8 @@ class Service:
         """``GET /v1/items/{id}``: the item's state and, once anchored, its block."""
         from anchor.publish.spool.api import ProofInfo
 
-        self.authenticate(authorization)
+        repository, _source = identity_from_claims(self.authenticate(authorization))
+        check_allowed(repository, self.allow)
 
         def run(store: Store) -> dict[str, Any]:
             found = store.find_item(item_id)
