@@ -148,9 +148,6 @@ def check_binding(
     reference_time: int,
 ) -> str:
     """``token-audience`` then ``token-expired``; returns ``key-bound`` or ``time-bound``."""
-    from joserfc.errors import JoseError
-    from joserfc.jwt import JWTClaimsRegistry
-
     audiences = _audiences(claims.get("aud"))
     if key_audience in audiences:
         return KEY_BOUND
@@ -158,15 +155,21 @@ def check_binding(
         raise CheckFailed(
             TOKEN_AUDIENCE, "the token's audience names neither this key nor the verifier"
         )
+    check_time(claims, reference_time, "the time-bound token is not valid at the reference time")
+    return TIME_BOUND
+
+
+def check_time(claims: dict[str, Any], reference_time: int, detail: str) -> None:
+    """``token-expired`` unless ``reference_time`` is in [nbf, exp] ± 60 s (``exp`` required)."""
+    from joserfc.errors import JoseError
+    from joserfc.jwt import JWTClaimsRegistry
+
     registry = JWTClaimsRegistry(now=reference_time, leeway=LEEWAY_S, exp={"essential": True})
     timed: dict[str, Any] = {k: claims[k] for k in ("exp", "nbf", "iat") if k in claims}
     try:
         registry.validate(timed)
     except JoseError:
-        raise CheckFailed(
-            TOKEN_EXPIRED, "the time-bound token is not valid at the reference time"
-        ) from None
-    return TIME_BOUND
+        raise CheckFailed(TOKEN_EXPIRED, detail) from None
 
 
 def check_token(
@@ -197,3 +200,22 @@ def check_token(
         reference_time=reference_time,
     )
     return TokenFacts(kid, alg, claims.get("aud"), exp, binding, claims)
+
+
+def check_bearer_token(
+    token: str, root: TrustRoot, *, audience: str, reference_time: int
+) -> dict[str, Any]:
+    """A service's bearer token (`anchor spool serve`): the same checks, one fixed audience.
+
+    ``token-alg``, ``token-kid``, ``token-signature``, ``token-issuer`` as above, then
+    ``token-audience`` (``audience`` must be among ``aud``) and ``token-expired`` (always
+    time-bound: there is no key-bound form here). Returns the verified claims.
+    """
+    alg, _kid, jwk_dict = check_header(token, root)
+    claims = verify_signature(token, alg, jwk_dict)
+    if claims.get("iss") != root.issuer:
+        raise CheckFailed(TOKEN_ISSUER, "the token's iss is not the trusted issuer")
+    if audience not in _audiences(claims.get("aud")):
+        raise CheckFailed(TOKEN_AUDIENCE, "the token's audience is not this service's")
+    check_time(claims, reference_time, "the token is expired or not yet valid")
+    return claims

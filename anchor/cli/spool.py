@@ -1,7 +1,7 @@
 """`anchor spool`: cadence publishing — many jobs add items, one job anchors each window.
 
-Subcommands: ``init``, ``add``, ``publish``, ``seal``, ``status``, ``proof``, ``export``
-(see docs/spool.md). The store is ``--db`` / ``ANCHOR_SPOOL_DB`` (``sqlite:PATH``,
+Subcommands: ``init``, ``add``, ``publish``, ``seal``, ``status``, ``proof``, ``export``,
+``serve`` (see docs/spool.md). The store is ``--db`` / ``ANCHOR_SPOOL_DB`` (``sqlite:PATH``,
 default ``sqlite:anchor-spool.db``, or ``postgresql://…``). ``publish`` takes the
 network, provider and key options and environment variables of `anchor publish`.
 
@@ -103,6 +103,28 @@ def add(
     source: Annotated[
         str | None, typer.Option("--source", help="Default: the CI identity.")
     ] = None,
+    server: Annotated[
+        str | None,
+        typer.Option(
+            "--server",
+            metavar="URL",
+            envvar="ANCHOR_SPOOL_SERVER",
+            help="Add through `anchor spool serve` with the job's OIDC token.",
+        ),
+    ] = None,
+    audience: Annotated[
+        str | None,
+        typer.Option(
+            "--audience",
+            metavar="A",
+            envvar="ANCHOR_SPOOL_AUDIENCE",
+            help="Token audience for --server (default: the server URL).",
+        ),
+    ] = None,
+    token_file: Annotated[
+        str | None,
+        typer.Option("--token-file", metavar="F", help="With --server: the OIDC token's file."),
+    ] = None,
     db: DbOpt = None,
     spool: SpoolOpt = "default",
     json_out: JsonOpt = False,
@@ -112,7 +134,16 @@ def add(
     from anchor.publish.spool import api, machine
     from anchor.publish.spool.store import NewItem
 
-    src = api.check_source(source) if source is not None else api.default_source(os.environ)
+    if server is None and token_file is not None:
+        raise InputError("--token-file goes with --server")
+    if server is not None and source is not None:
+        raise InputError("--source does not go with --server: the server takes it from the token")
+    if server is not None and db is not None:
+        raise InputError("--db does not go with --server: the server has its own store")
+    if server is not None:
+        src = "server"  # placeholder: the server derives the source from the token
+    else:
+        src = api.check_source(source) if source is not None else api.default_source(os.environ)
     given = sum(bool(x) for x in (files, sha256, from_file))
     if given != 1:
         raise InputError("give FILE..., --sha256 HEX --name N, or --from-file LIST.jsonl")
@@ -135,14 +166,86 @@ def add(
                 raise InputError(f"{from_file}: not UTF-8 text") from exc
     else:
         items = api.from_files(files or [], name=name, source=src)
-    store, sp = _open(db, spool)
-    rows = api.added_json(store.add(sp, items))
+    if server is not None:
+        rows = _add_remote(server, audience, token_file, spool, items)
+    else:
+        store, sp = _open(db, spool)
+        rows = api.added_json(store.add(sp, items))
     for row in rows:
         if json_out:
             emit_json(row)
         else:
             dup = " (duplicate)" if row["duplicate"] else ""
             out(f"{row['item_id']} window {row['window']} {row['state']}{dup}")
+
+
+def _add_remote(
+    server: str, audience: str | None, token_file: str | None, spool: str, items: list[Any]
+) -> list[dict[str, Any]]:
+    from anchor.attest.ci import find_token
+    from anchor.chain.readers import HttpxClient
+    from anchor.cli._common import read_input_bytes
+    from anchor.publish.spool.client import add_items, check_server_url
+
+    url = check_server_url(server)
+    raw = read_input_bytes(token_file) if token_file is not None else None
+    client = HttpxClient(timeout=60.0)
+    try:
+        token, _origin = find_token(
+            dict(os.environ), key_audience=audience or url, token_file=raw, client=client
+        )
+        return add_items(url, spool, items, token=token, client=client)
+    finally:
+        client.close()
+
+
+@spool_app.command("serve")
+def serve(
+    oidc_issuer: Annotated[
+        str,
+        typer.Option(
+            "--oidc-issuer", metavar="URL", envvar="ANCHOR_OIDC_ISSUER", help="Trusted issuer."
+        ),
+    ],
+    audience: Annotated[
+        str, typer.Option("--audience", metavar="A", help="The aud every token must carry.")
+    ],
+    allow: Annotated[
+        list[str],
+        typer.Option(
+            "--allow",
+            metavar="GLOB",
+            help="Repositories to take items from, e.g. 'github.com/acme/*' (repeatable).",
+        ),
+    ],
+    listen: Annotated[
+        str, typer.Option("--listen", metavar="HOST:PORT", help="Address to listen on.")
+    ] = "127.0.0.1:8095",
+    db: DbOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No request log.")] = False,
+) -> None:
+    """Serve `spool add` over HTTP; each item's source comes from the job's verified OIDC token."""
+    import signal
+    import threading
+
+    from anchor.publish.spool.service import start_service
+
+    running = start_service(
+        issuer=oidc_issuer,
+        audience=audience,
+        allow=allow,
+        db=db,
+        listen=listen,
+        log=None if quiet else note,
+    )
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    note(f"spool server on {running.url} (issuer {oidc_issuer}, audience {audience})")
+    try:
+        stop.wait()
+    finally:
+        running.stop()
 
 
 @spool_app.command("publish")

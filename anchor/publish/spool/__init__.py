@@ -8,5 +8,7 @@ Layers, lowest first (none imports pycardano at import time):
   SQLite (:mod:`.sqlite`) and PostgreSQL (:mod:`.postgres`) backends;
 * :mod:`.export` — the window's evidence bundle (an ordinary ``anchor collect`` bundle);
 * :mod:`.publisher` — one publish pass: seal due windows, sign, submit, confirm;
-* :mod:`.faults` — ``ANCHOR_FAULTPOINT`` crash injection for the exactly-once tests.
+* :mod:`.faults` — ``ANCHOR_FAULTPOINT`` crash injection for the exactly-once tests;
+* :mod:`.service` (with :mod:`.auth`) — `spool serve`: adds over HTTP, the source from
+  the verified OIDC token; :mod:`.client` — `spool add --server`.
 """

@@ -417,6 +417,22 @@ class Store:
                 )
         return None if row is None else _item(row)
 
+    def find_item(self, item_id: str) -> tuple[Spool, Item] | None:
+        """The item ``item_id`` in whichever spool holds it (ids include the spool's name)."""
+        self.check_schema()
+        with self._tx(write=False) as conn:
+            row = self._one(
+                conn,
+                "SELECT s.name FROM items i JOIN spools s ON s.id = i.spool_id "
+                "WHERE i.item_id = ? LIMIT 1",
+                (item_id,),
+            )
+        if row is None:
+            return None
+        spool = self.spool(str(row[0]))
+        item = self.item(spool, item_id=item_id)
+        return None if item is None else (spool, item)
+
     def window_items(self, window_id: int) -> list[Item]:
         """The window's items in leaf order (item sequence)."""
         with self._tx(write=False) as conn:
