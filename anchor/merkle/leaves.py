@@ -263,7 +263,7 @@ def _parse(
             f"leaf_count {leaf_count} differs from the on-chain {expected_leaf_count}",
         )
 
-    tree = MerkleTree(leaves) if keep_tree else None
+    tree = MerkleTree(leaves, compact=True) if keep_tree else None
     computed = tree.root if tree is not None else root_of(leaves)
     if computed != root:
         raise _fail(
