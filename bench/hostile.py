@@ -145,12 +145,21 @@ def main() -> None:
             f"load {os.getloadavg()[0]:.2f}; one fresh process each)"
         )
         print(f"  {'case':<44} {'verdict':<13} exit  {'peak RSS':>9}  {'time':>6}  code")
-        for label, _b, args in cases:
+        base_rss = 0.0
+        for label, b, args in cases:
             code, verdict, first, rss, seconds = _run(args)
+            base_rss = base_rss or rss  # the legitimate small bundle runs first
             first = first.replace(str(tmp) + "/", "")  # the temporary folder, not the case
             print(
                 f"  {label:<44} {verdict:<13} {code:>4}  {rss:>6.0f} MiB  {seconds:>5.2f}s  {first}"
             )
+            if label.startswith("leaves.cbor: 20 MB"):
+                # memory regression line: the target is at most 2x the file (issue 16)
+                size = (b / "leaves.cbor").stat().st_size / 2**20
+                print(
+                    f"    memory: peak/file {rss / size:.2f}x, "
+                    f"(peak - small bundle)/file {(rss - base_rss) / size:.2f}x (target <= 2x)"
+                )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

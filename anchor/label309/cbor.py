@@ -17,9 +17,9 @@ treated as ``int``.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, Union, overload
 
 from anchor.errors import AnchorError, Label309Error
 
@@ -231,6 +231,81 @@ def _encode_into(value: Any, out: bytearray, depth: int) -> None:
 # --------------------------------------------------------------------------- decoders
 
 
+class PackedDigests(Sequence[bytes]):
+    """An array of 32-byte byte strings kept as the encoded bytes it was decoded from.
+
+    Item ``i`` is ``data[start + 34 * i + 2 : start + 34 * (i + 1)]`` (each item is the
+    canonical ``0x58 0x20`` head and 32 bytes): no Python object per item is held, so a
+    leaves-list costs its own bytes, not about 100 bytes a leaf. Equal to any sequence of
+    the same byte strings; slices are lists.
+    """
+
+    __slots__ = ("_count", "_data", "_start")
+
+    def __init__(self, data: bytes, start: int, count: int) -> None:
+        self._data = data
+        self._start = start
+        self._count = count
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> bytes: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[bytes]: ...
+    def __getitem__(self, index: int | slice) -> bytes | list[bytes]:
+        if isinstance(index, slice):
+            a, b, step = index.indices(self._count)
+            data, base = self._data, self._start + 2
+            return [data[base + 34 * i : base + 34 * i + 32] for i in range(a, b, step)]
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError("PackedDigests index out of range")
+        at = self._start + 34 * index + 2
+        return self._data[at : at + 32]
+
+    def __iter__(self) -> Iterator[bytes]:
+        data, base = self._data, self._start + 2
+        for at in range(base, base + 34 * self._count, 34):
+            yield data[at : at + 32]
+
+    def index(self, value: Any, start: int = 0, stop: int | None = None) -> int:
+        """Position of the first item equal to ``value`` (ValueError if none): a byte search."""
+        if not isinstance(value, bytes | bytearray | memoryview) or len(value) != 32:
+            raise ValueError("not in PackedDigests")
+        a, b, _ = slice(start, stop).indices(self._count)
+        needle = bytes(value)
+        base = self._start + 2
+        end = base + 34 * b
+        at = self._data.find(needle, base + 34 * a, end)
+        while at >= 0:
+            if (at - base) % 34 == 0:
+                return (at - base) // 34
+            at = self._data.find(needle, at + 1, end)
+        raise ValueError("not in PackedDigests")
+
+    def __contains__(self, value: object) -> bool:
+        try:
+            self.index(value)
+        except ValueError:
+            return False
+        return True
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, PackedDigests | list | tuple):
+            if len(self) != len(other):
+                return False
+            return all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"PackedDigests(count={self._count})"
+
+
 class _Reader:
     """Recursive-descent decoder over a bytes buffer; strict or lenient.
 
@@ -238,13 +313,40 @@ class _Reader:
     ``budget`` (each container, string, number or simple value is one item).
     """
 
-    __slots__ = ("budget", "data", "n", "strict")
+    __slots__ = ("budget", "data", "n", "pack", "strict")
 
-    def __init__(self, data: bytes, strict: bool, budget: int = MAX_ITEMS) -> None:
+    def __init__(
+        self, data: bytes, strict: bool, budget: int = MAX_ITEMS, pack: bool = False
+    ) -> None:
         self.data = data
         self.n = len(data)
         self.strict = strict
         self.budget = budget
+        self.pack = pack
+
+    def packed_or_item(self, pos: int, depth: int) -> tuple[Any, int]:
+        """A :class:`PackedDigests` when the item at ``pos`` is a definite array of only
+        canonical 32-byte byte strings (what :meth:`item` would accept and build as a list
+        of bytes); anything else goes through :meth:`item`, errors and budget included."""
+        data = self.data
+        if pos < self.n and data[pos] >> 5 == 4 and (data[pos] & 0x1F) != 31:
+            try:
+                _major, _ai, count, start = self.head(pos)
+            except CborError:
+                return self.item(pos, depth)
+            assert count is not None
+            end = start + 34 * count
+            if (
+                count
+                and depth <= MAX_DEPTH
+                and self.budget > count
+                and end <= self.n
+                and data[start:end:34].count(0x58) == count
+                and data[start + 1 : end : 34].count(0x20) == count
+            ):
+                self.budget -= count + 1
+                return PackedDigests(data, start, count), end
+        return self.item(pos, depth)
 
     def spend(self, count: int, pos: int) -> None:
         self.budget -= count
@@ -397,7 +499,10 @@ class _Reader:
                     what = "duplicate" if key_raw == previous_key else "unsorted"
                     raise self.fail(f"{what} map key", key_start)
                 previous_key = key_raw
-            value, pos = self.item(pos, depth + 1)
+            if self.pack and depth == 0:
+                value, pos = self.packed_or_item(pos, depth + 1)
+            else:
+                value, pos = self.item(pos, depth + 1)
             pairs.append((key, value))
             index += 1
         return CborMap(pairs), pos
@@ -489,11 +594,13 @@ class _Reader:
         return end
 
 
-def _decode(data: bytes | bytearray | memoryview, strict: bool, budget: int = MAX_ITEMS) -> Any:
+def _decode(
+    data: bytes | bytearray | memoryview, strict: bool, budget: int = MAX_ITEMS, pack: bool = False
+) -> Any:
     buf = bytes(data)
     if not buf:
         raise CborError("empty input")
-    reader = _Reader(buf, strict, budget)
+    reader = _Reader(buf, strict, budget, pack)
     try:
         value, end = reader.item(0, 0)
     except RecursionError:
@@ -503,12 +610,17 @@ def _decode(data: bytes | bytearray | memoryview, strict: bool, budget: int = MA
     return value
 
 
-def decode(data: bytes | bytearray | memoryview, *, max_items: int = MAX_ITEMS) -> Any:
+def decode(
+    data: bytes | bytearray | memoryview, *, max_items: int = MAX_ITEMS, pack_digests: bool = False
+) -> Any:
     """Strictly decode one canonical CBOR item; any deviation raises :class:`CborError`.
 
     At most :data:`MAX_DEPTH` levels and ``max_items`` data items (else MALFORMED_CBOR).
+    ``pack_digests``: a value of the top-level map that is an array of only 32-byte byte
+    strings comes back as a :class:`PackedDigests` over the input instead of a list (same
+    acceptance, errors and budget; the leaves-list parser's memory-compact form).
     """
-    return _decode(data, True, max_items)
+    return _decode(data, True, max_items, pack_digests)
 
 
 def decode_lenient(data: bytes | bytearray | memoryview, *, max_items: int = MAX_ITEMS) -> Any:

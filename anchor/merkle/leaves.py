@@ -89,7 +89,9 @@ class LeavesList:
     """A parsed, fully checked leaves-list: ``root`` is the recomputed and matching tree head."""
 
     root: bytes
-    leaves: tuple[bytes, ...]
+    leaves: Sequence[bytes]
+    """The leaves in tree order: a :class:`~anchor.label309.cbor.PackedDigests` over the
+    document's bytes (no object per leaf), equal to the tuple of the leaves."""
     leaf_count: int
     tree_alg: str
     leaf_alg: str | None
@@ -198,7 +200,7 @@ def _parse(
     raw = bytes(data)
     try:
         # A leaves-list is mostly 34-byte leaves: more items than that is not one.
-        doc = cbor.decode(raw, max_items=len(raw) // (HASH_SIZE + 2) + 64)
+        doc = cbor.decode(raw, max_items=len(raw) // (HASH_SIZE + 2) + 64, pack_digests=True)
     except cbor.CborError as exc:
         if looks_like_tlog_checkpoint(raw):
             raise _fail(
@@ -229,11 +231,13 @@ def _parse(
         raise _fail(malformed, f"tree_alg is {_kind(tree_alg)}, not text")
     if not isinstance(root, bytes) or len(root) != HASH_SIZE:
         raise _fail(malformed, f"root must be a {HASH_SIZE}-byte byte string")
-    if not isinstance(leaves, list):
+    if not isinstance(leaves, list | cbor.PackedDigests):
         raise _fail(malformed, f"leaves is {_kind(leaves)}, not an array")
     if not leaves:
         raise _fail(malformed, "leaves is empty")
-    if set(map(type, leaves)) != {bytes} or set(map(len, leaves)) != {HASH_SIZE}:
+    if isinstance(leaves, list) and (
+        set(map(type, leaves)) != {bytes} or set(map(len, leaves)) != {HASH_SIZE}
+    ):
         for i, leaf in enumerate(leaves):
             if not isinstance(leaf, bytes) or len(leaf) != HASH_SIZE:
                 raise _fail(malformed, f"leaves[{i}] must be a {HASH_SIZE}-byte byte string")
@@ -259,7 +263,7 @@ def _parse(
             f"leaf_count {leaf_count} differs from the on-chain {expected_leaf_count}",
         )
 
-    tree = MerkleTree(leaves) if keep_tree else None
+    tree = MerkleTree(leaves, compact=True) if keep_tree else None
     computed = tree.root if tree is not None else root_of(leaves)
     if computed != root:
         raise _fail(
@@ -273,7 +277,7 @@ def _parse(
         )
     parsed = LeavesList(
         root=computed,
-        leaves=tuple(leaves),
+        leaves=leaves if isinstance(leaves, cbor.PackedDigests) else tuple(leaves),
         leaf_count=leaf_count,
         tree_alg=tree_alg,
         leaf_alg=leaf_alg if isinstance(leaf_alg, str) else None,
@@ -282,6 +286,8 @@ def _parse(
 
 
 def _kind(value: object) -> str:
+    if isinstance(value, cbor.PackedDigests):
+        return "list"
     return "null" if value is None else type(value).__name__
 
 

@@ -139,8 +139,8 @@ def _next_level(level: bytes) -> bytes:
 _BUILD_BITS = CHUNK_BITS
 
 
-def _build(leaves: Sequence[bytes], *, keep: bool) -> list[bytes]:
-    """All levels, leaf level first (``keep``), or just ``[root]``.
+def _build(leaves: Sequence[bytes], *, keep: bool, keep_from: int = 0) -> list[bytes]:
+    """All levels, leaf level first (``keep``; only those from ``keep_from`` up), or ``[root]``.
 
     The leaves are processed in aligned blocks of ``2**_BUILD_BITS``: each block's subtree is
     hashed while it is in cache, its level pieces are collected, and each level is joined once.
@@ -153,16 +153,16 @@ def _build(leaves: Sequence[bytes], *, keep: bool) -> list[bytes]:
     pieces: list[list[bytes]] = [[] for _ in range(bits + 1)]
     for number, chunk in enumerate(checked_chunks(leaves, _BUILD_BITS)):
         level = _hash_leaves(chunk, number << _BUILD_BITS)
-        if keep:
+        if keep and keep_from == 0:
             pieces[0].append(level)
         for k in range(1, bits + 1):
             level = _next_level(level)
-            if keep:
+            if keep and k >= keep_from:
                 pieces[k].append(level)
         if not keep:
             pieces[bits].append(level)
     levels: list[bytes] = []
-    for k in range(bits + 1) if keep else (bits,):
+    for k in range(min(keep_from, bits), bits + 1) if keep else (bits,):
         levels.append(b"".join(pieces[k]))
         pieces[k] = []  # each level's chunks go as it is joined: never both in memory
     level = levels[-1]
@@ -180,13 +180,31 @@ class MerkleTree:
 
     Built once at construction (2n - 1 SHA-256 calls); ``root`` is O(1) and ``proof(i)``
     is O(log n) slices of the stored levels. Immutable after construction.
+
+    ``compact=True`` (a tree of more than ``2**CHUNK_BITS`` leaves) stores only the levels
+    from the tops of the aligned ``2**CHUNK_BITS``-leaf blocks up (``64 n / 1024`` bytes,
+    not ``64 n``) and keeps a reference to ``leaves``; ``leaf_hash(i)`` and ``proof(i)``
+    rehash the one block holding leaf ``i`` (2047 SHA-256 calls). Same results.
     """
 
-    __slots__ = ("_levels", "_size")
+    __slots__ = ("_base", "_leaves", "_levels", "_size")
 
-    def __init__(self, leaves: Sequence[bytes]) -> None:
-        self._levels: tuple[bytes, ...] = tuple(_build(leaves, keep=True))
+    def __init__(self, leaves: Sequence[bytes], *, compact: bool = False) -> None:
+        self._base = CHUNK_BITS if compact and len(leaves) > 1 << _BUILD_BITS else 0
+        self._leaves = leaves if self._base else None
+        self._levels: tuple[bytes, ...] = tuple(_build(leaves, keep=True, keep_from=self._base))
         self._size = len(leaves)
+
+    def _block_levels(self, index: int) -> tuple[list[bytes], int]:
+        """Levels 0 .. base of the block holding leaf ``index`` and the leaf's place in it."""
+        assert self._leaves is not None
+        start = index >> self._base << self._base
+        level = _hash_leaves(self._leaves[start : start + (1 << self._base)], start)
+        levels = [level]
+        for _ in range(self._base):
+            level = _next_level(level)
+            levels.append(level)
+        return levels, index - start
 
     @property
     def size(self) -> int:
@@ -201,16 +219,22 @@ class MerkleTree:
     @property
     def height(self) -> int:
         """Number of levels above the leaf level (0 for a one-leaf tree)."""
-        return len(self._levels) - 1
+        return len(self._levels) - 1 + self._base
 
     def leaf_hash(self, index: int) -> bytes:
         """The stored leaf hash SHA-256(0x00 || leaves[index])."""
         _check_position(index, self._size)
+        if self._base:
+            levels, index = self._block_levels(index)
+            return levels[0][index * HASH_SIZE : (index + 1) * HASH_SIZE]
         return self._levels[0][index * HASH_SIZE : (index + 1) * HASH_SIZE]
 
     def proof(self, index: int) -> list[bytes]:
         """Inclusion proof of leaf ``index``: sibling hashes, leaf-level sibling first."""
         _check_position(index, self._size)
+        if self._base:
+            block, inside = self._block_levels(index)
+            return _path_from(block, 0, inside) + _path_from(self._levels, 0, index >> self._base)
         return _path_from(self._levels, 0, index)
 
     def iter_proofs(self) -> Iterator[list[bytes]]:
@@ -221,6 +245,8 @@ class MerkleTree:
         """
         from anchor.merkle._bulk import iter_all_proofs
 
+        if self._leaves is not None:  # compact: all levels, for this once
+            return MerkleTree(self._leaves).iter_proofs()
         return iter_all_proofs(self._levels, self._size)
 
     def __repr__(self) -> str:

@@ -76,7 +76,6 @@ class ProofIndex:
     item_digests: Mapping[bytes, int] = field(default_factory=dict)
     bundle_real: Path | None = None
     _by_digest: dict[bytes, list[Path]] | None = None
-    _leaf_index: dict[bytes, int] | None = None
     _proofs_root: Path | None = None
 
     def _confine(self) -> Path:
@@ -120,12 +119,10 @@ class ProofIndex:
         """Index of ``digest`` in the verified leaves-list (first occurrence), if any."""
         if self.tree is None:
             return None
-        if self._leaf_index is None:
-            index: dict[bytes, int] = {}
-            for i, leaf in enumerate(self.tree[0].leaves):
-                index.setdefault(leaf, i)
-            self._leaf_index = index
-        return self._leaf_index.get(digest)
+        try:  # a byte search of the packed leaves: no index of a million objects is built
+            return self.tree[0].leaves.index(digest)
+        except ValueError:
+            return None
 
 
 def read_proof(path: Path) -> bytes:
