@@ -5,7 +5,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-CIP309_COMMIT := 35bebfc08c92be8afb70646363205b786b96d438
+# The standard's commit this package conforms to: read from the code, its one source of truth.
+CIP309_COMMIT := $(shell sed -n 's/^STANDARD_COMMIT: Final = "\([0-9a-f]*\)"$$/\1/p' anchor/label309/standard.py)
 
 # Debian packages for the real components some tests use (postgresql, chromium).
 .PHONY: system-deps
