@@ -13,7 +13,7 @@ CIP309_COMMIT := $(shell sed -n 's/^STANDARD_COMMIT: Final = "\([0-9a-f]*\)"$$/\
 system-deps:
 	bash scripts/system-deps.sh
 
-.PHONY: install lint format test test-fast conformance fuzz bench demo demo-spool vectors clean
+.PHONY: install lint format test test-fast conformance fuzz bench demo demo-spool vectors dist clean
 
 install: $(STAMP)
 
@@ -62,5 +62,11 @@ vectors:
 	mkdir -p .vectors/label309
 	for d in conformance registries schemas cddl; do ln -s ../cip309/$$d .vectors/label309/$$d; done
 
+# The sdist and the wheel (built from that sdist) in dist/, checked as PyPI would.
+dist: install
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+	$(PY) -m twine check --strict dist/*
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
