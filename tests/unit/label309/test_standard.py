@@ -29,7 +29,9 @@ def test_makefile_reads_the_commit_from_the_code() -> None:
         [make, "-s", "-n", "vectors"], cwd=REPO, capture_output=True, text=True, timeout=30
     )
     assert dry.returncode == 0, dry.stderr
-    assert f"checkout --quiet {standard.STANDARD_COMMIT}" in dry.stdout
+    assert (
+        f"--depth 1 https://github.com/cardanowall/cip309 {standard.STANDARD_COMMIT}" in dry.stdout
+    )
 
 
 def test_readme_names_the_same_commit() -> None:
