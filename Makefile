@@ -76,7 +76,8 @@ vectors:
 	@if ! timeout 120 git -C .vectors/cip309 -c http.lowSpeedLimit=1000 -c http.lowSpeedTime=20 \
 	    fetch --quiet --depth 1 $(CIP309_URL) $(CIP309_COMMIT) 2>.vectors/fetch.log; then \
 	  cat .vectors/fetch.log >&2; \
-	  { grep . .vectors/fetch.log || echo "git fetch timed out"; } | tail -n 1 >.vectors/FETCH_FAILED; \
+	  { grep -m 1 '^fatal:' .vectors/fetch.log || grep . .vectors/fetch.log || \
+	    echo "git fetch timed out"; } | head -n 1 >.vectors/FETCH_FAILED; \
 	  rm -rf .vectors/cip309 .vectors/fetch.log; exit 1; \
 	fi
 	git -C .vectors/cip309 checkout --quiet FETCH_HEAD
@@ -90,10 +91,10 @@ vectors:
 vectors-if-missing:
 	@if [ -n "$$ANCHOR_L309_DATA" ] || [ -d ../shared/label309 ] || [ -d .vectors/label309 ]; then \
 	  :; \
-	elif $(MAKE) --no-print-directory -s vectors CIP309_URL=$(CIP309_URL); then \
+	elif $(MAKE) --no-print-directory -s vectors CIP309_URL=$(CIP309_URL) 2>/dev/null; then \
 	  echo "fetched the Label 309 data at $(CIP309_COMMIT) into .vectors/"; \
 	else \
-	  echo "could not fetch the Label 309 data (make vectors); the conformance cases will not run"; \
+	  echo "could not fetch the Label 309 data (make vectors: $$(cat .vectors/FETCH_FAILED)); the conformance cases will not run"; \
 	fi
 
 # The sdist and the wheel (built from that sdist) in dist/, checked as PyPI would.

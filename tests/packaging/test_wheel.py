@@ -27,6 +27,7 @@ import pytest
 from anchor import __version__
 from anchor.cli.main import version_text
 from tests.conftest import REPO
+from tests.packaging._tree import copy_sources
 
 pytestmark = pytest.mark.slow
 
@@ -49,22 +50,6 @@ def _clean_env() -> dict[str, str]:
     return env
 
 
-def _copy_sources(dest: Path) -> Path:
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO,
-        capture_output=True,
-        check=True,
-        timeout=60,
-    ).stdout
-    for rel in filter(None, listed.decode().split("\0")):
-        src = REPO / rel
-        if src.is_file():  # a file deleted in the work tree is still listed by --cached
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / rel)
-    return dest
-
-
 def _c_compiler() -> bool:
     cc = (sysconfig.get_config_var("CC") or "cc").split()[0]
     return shutil.which(os.environ.get("CC", cc).split()[0]) is not None
@@ -78,7 +63,7 @@ def _bundle_bytes(folder: Path) -> dict[str, bytes]:
 
 def test_build_twine_install_pipx_and_no_compiler_fallback(tmp_path: Path) -> None:
     env = _clean_env()
-    src = _copy_sources(tmp_path / "src")
+    src = copy_sources(tmp_path / "src")
     dist = tmp_path / "dist"
 
     # 1. sdist, then the wheel built from the unpacked sdist (build's default), twine check.
