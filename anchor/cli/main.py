@@ -126,7 +126,10 @@ def _root(
     version: Annotated[
         bool,
         typer.Option(
-            "--version", callback=_version_callback, is_eager=True, help="Print the version."
+            "--version",
+            callback=_version_callback,
+            is_eager=True,
+            help="Print the version, and the Label 309 commit and profile it conforms to.",
         ),
     ] = False,
     verbose: Annotated[
