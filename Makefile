@@ -5,14 +5,15 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-CIP309_COMMIT := 35bebfc08c92be8afb70646363205b786b96d438
+# The standard's commit this package conforms to: read from the code, its one source of truth.
+CIP309_COMMIT := $(shell sed -n 's/^STANDARD_COMMIT: Final = "\([0-9a-f]*\)"$$/\1/p' anchor/label309/standard.py)
 
 # Debian packages for the real components some tests use (postgresql, chromium).
 .PHONY: system-deps
 system-deps:
 	bash scripts/system-deps.sh
 
-.PHONY: install lint format test test-fast conformance fuzz bench demo demo-spool vectors clean crash crash-matrix
+.PHONY: install lint format test test-lower test-fast conformance fuzz bench demo demo-spool vectors vectors-if-missing dist clean crash crash-matrix
 
 install: $(STAMP)
 
@@ -32,8 +33,20 @@ format: install
 	$(PY) -m ruff check --fix anchor tests bench
 
 # The README's test command: lint, then the whole suite (it also prints the conformance count).
-test: lint
+test: lint vectors-if-missing
 	$(PY) -m pytest -n 2 -q
+
+# The suite against the lowest versions pyproject.toml allows (constraints-lower.txt pins every
+# direct dependency at its lower bound; the rest resolves freely), in its own venv. Not part of
+# `make test` or .ci/run (about 8 minutes more): CI runs it as .ci/lower-bounds.
+LOWER_VENV ?= .venv-lower
+test-lower: vectors-if-missing
+	rm -rf $(LOWER_VENV)
+	$(PYTHON) -m venv $(LOWER_VENV)
+	$(LOWER_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LOWER_VENV)/bin/python -m pip install --quiet -c constraints-lower.txt -e '.[dev]'
+	$(LOWER_VENV)/bin/python -m pip freeze --exclude-editable >$(LOWER_VENV)/versions.txt
+	$(LOWER_VENV)/bin/python -m pytest -n 2 -q
 
 test-fast: install
 	$(PY) -m pytest -n 2 -q -x
@@ -61,13 +74,42 @@ demo: install
 demo-spool: install
 	bash scripts/demo-spool.sh
 
-# Fetch the standard's data at the pinned commit (only needed outside the monorepo layout).
+# Fetch the standard's data at the pinned commit (only needed outside the monorepo layout):
+# one commit, shallow, into the git-ignored .vectors/. On failure git's reason is kept in
+# .vectors/FETCH_FAILED, which the test run quotes in its missing-data line.
+CIP309_URL ?= https://github.com/cardanowall/cip309
 vectors:
-	rm -rf .vectors && mkdir -p .vectors
-	git clone --quiet https://github.com/cardanowall/cip309 .vectors/cip309
-	git -C .vectors/cip309 checkout --quiet $(CIP309_COMMIT)
+	rm -rf .vectors && mkdir -p .vectors/cip309
+	git -C .vectors/cip309 init --quiet
+	@if ! timeout 120 git -C .vectors/cip309 -c http.lowSpeedLimit=1000 -c http.lowSpeedTime=20 \
+	    fetch --quiet --depth 1 $(CIP309_URL) $(CIP309_COMMIT) 2>.vectors/fetch.log; then \
+	  cat .vectors/fetch.log >&2; \
+	  { grep -m 1 '^fatal:' .vectors/fetch.log || grep . .vectors/fetch.log || \
+	    echo "git fetch timed out"; } | head -n 1 >.vectors/FETCH_FAILED; \
+	  rm -rf .vectors/cip309 .vectors/fetch.log; exit 1; \
+	fi
+	git -C .vectors/cip309 checkout --quiet FETCH_HEAD
+	rm -f .vectors/fetch.log
 	mkdir -p .vectors/label309
 	for d in conformance registries schemas cddl; do ln -s ../cip309/$$d .vectors/label309/$$d; done
 
+# `make test`'s first step: fetch the data when no copy is found (as tests/conftest.py looks:
+# $ANCHOR_L309_DATA, ../shared/label309, .vectors/label309); a failed fetch is not an error,
+# the run then says in one line at its top and bottom how many conformance cases did not run.
+vectors-if-missing:
+	@if [ -n "$$ANCHOR_L309_DATA" ] || [ -d ../shared/label309 ] || [ -d .vectors/label309 ]; then \
+	  :; \
+	elif $(MAKE) --no-print-directory -s vectors CIP309_URL=$(CIP309_URL) 2>/dev/null; then \
+	  echo "fetched the Label 309 data at $(CIP309_COMMIT) into .vectors/"; \
+	else \
+	  echo "could not fetch the Label 309 data (make vectors: $$(cat .vectors/FETCH_FAILED)); the conformance cases will not run"; \
+	fi
+
+# The sdist and the wheel (built from that sdist) in dist/, checked as PyPI would.
+dist: install
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+	$(PY) -m twine check --strict dist/*
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) $(LOWER_VENV) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info

@@ -93,8 +93,65 @@ def one_error_line(result: CliResult, *, exit_code: int = 4) -> str:
     return lines[0]
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print the conformance count of this run (tests under tests/conformance) before pytest's own line."""
+CONFORMANCE_DIR = REPO / "tests" / "conformance"
+FETCH_FAILED = REPO / ".vectors" / "FETCH_FAILED"  # written by `make vectors-if-missing`
+
+
+def _why_no_data() -> str:
+    """Why l309_data_dir() found nothing, in a few words (and why `make vectors` failed)."""
+    value = os.environ.get("ANCHOR_L309_DATA")
+    if value:
+        why = f"$ANCHOR_L309_DATA={value} is not a folder"
+    else:
+        why = "no $ANCHOR_L309_DATA, no ../shared/label309, no .vectors/label309"
+    if FETCH_FAILED.is_file():
+        lines = FETCH_FAILED.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        why += f"; make vectors failed: {lines[-1] if lines else 'no reason given'}"
+    return why
+
+
+def missing_data_line(not_run: int) -> str:
+    """The one line a run without the standard's data prints, at its top and its bottom."""
+    from anchor.label309.standard import STANDARD_COMMIT
+    from tests.conformance import CASES
+
+    return (
+        f"conformance: {not_run} of {CASES} Label 309 conformance cases did not run: the "
+        f"standard's data was not found ({_why_no_data()}); run 'make vectors' to fetch "
+        f"cardanowall/cip309 at {STANDARD_COMMIT[:7]}"
+    )
+
+
+def _covers_conformance(config: pytest.Config) -> bool:
+    """True when the run's paths include the whole tests/conformance folder."""
+    for arg in config.args:
+        path = Path(config.invocation_params.dir, arg.split("::", 1)[0]).resolve()
+        if "::" not in arg and CONFORMANCE_DIR.is_relative_to(path):
+            return True
+    return False
+
+
+def _reports_missing_data(config: pytest.Config) -> bool:
+    return l309_data_dir() is None and _covers_conformance(config)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The top line of a run without the standard's data (the controller's, not xdist's workers')."""
+    config = session.config
+    if hasattr(config, "workerinput") or not _reports_missing_data(config):
+        return
+    from tests.conformance import CASES, DATA_FREE
+
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(missing_data_line(CASES - DATA_FREE))
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    """Print the conformance count of this run (tests under tests/conformance) before pytest's own
+    line, and without the standard's data the same one line as at the top."""
     counts = {"passed": 0, "failed": 0, "skipped": 0}
     for outcome in counts:
         for report in terminalreporter.stats.get(outcome, []):
@@ -107,6 +164,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         if counts["skipped"]:
             line += f", {counts['skipped']} skipped"
         terminalreporter.write_line(line)
+    if _reports_missing_data(config):
+        from tests.conformance import CASES
+
+        terminalreporter.write_line(missing_data_line(CASES - counts["passed"] - counts["failed"]))
 
 
 # Skips that stay skips in CI: the standard's later-phase vectors, and permission checks that

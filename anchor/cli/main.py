@@ -32,6 +32,7 @@ import typer
 
 from anchor import __version__
 from anchor.errors import EXIT_INPUT, AnchorError
+from anchor.label309 import standard
 from anchor.text import one_line
 
 EXIT_INTERNAL = 70
@@ -84,12 +85,39 @@ SHORT_HELP = {
     "report": "Write an HTML page of attestations with in-browser badges.",
 }
 
-_state = {"verbose": False}
+_state = {"verbose": False, "json": False}
+
+
+def version_doc() -> dict[str, object]:
+    """What ``anchor --version --json`` prints: this package and the standard it conforms to."""
+    return {
+        "name": "evidence-anchor",
+        "version": __version__,
+        "standard": {
+            "name": standard.STANDARD_NAME,
+            "repository": standard.STANDARD_REPOSITORY,
+            "commit": standard.STANDARD_COMMIT,
+            "commitDate": standard.STANDARD_COMMIT_DATE,
+            "profile": standard.PROFILE,
+        },
+    }
+
+
+def version_text() -> str:
+    """What ``anchor --version`` prints: two lines, the package and the standard."""
+    return (
+        f"anchor {__version__}\n"
+        f"conforms to {standard.STANDARD_NAME} {standard.STANDARD_REPOSITORY} at commit "
+        f"{standard.STANDARD_COMMIT} ({standard.STANDARD_COMMIT_DATE}), profile {standard.PROFILE}"
+    )
 
 
 def _version_callback(value: bool) -> None:
     if value:
-        typer.echo(f"anchor {__version__}")
+        if _state["json"]:
+            typer.echo(json.dumps(version_doc(), separators=(",", ":")))
+        else:
+            typer.echo(version_text())
         raise typer.Exit(0)
 
 
@@ -98,15 +126,29 @@ def _root(
     version: Annotated[
         bool,
         typer.Option(
-            "--version", callback=_version_callback, is_eager=True, help="Print the version."
+            "--version",
+            callback=_version_callback,
+            is_eager=True,
+            help="Print the version, and the Label 309 commit and profile it conforms to.",
         ),
     ] = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show tracebacks and debug detail.")
     ] = False,
+    json_out: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="With --version: print it as JSON. Other commands take it themselves."
+        ),
+    ] = False,
 ) -> None:
     """Anchor a release's evidence on Cardano (Label 309) and verify it offline."""
     _state["verbose"] = verbose
+    if json_out:
+        raise click.UsageError(
+            "--json before the command name goes only with --version; "
+            "put it after the command (anchor <command> --json)"
+        )
 
 
 # Lazy registration: `anchor <command> ...` imports and builds only that command's module,
@@ -215,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
     args = sys.argv[1:] if argv is None else list(argv)
     _state["verbose"] = "--verbose" in args or "-v" in args
+    _state["json"] = _wants_json(args)
     wanted = _wanted(args)
     outcome = _run(args, wanted)
     zero_one = len(wanted) == 1 and wanted[0] in ZERO_ONE_COMMANDS

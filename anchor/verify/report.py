@@ -32,8 +32,8 @@ from typing import Any
 
 from anchor import __version__
 from anchor.label309.codes import Issue
+from anchor.label309.standard import PROFILE
 
-PROFILE = "sealed"
 VERIFIER_NAME = "evidence-anchor"
 VERDICT_EXIT = {"valid": 0, "failed": 1, "unverifiable": 2, "pending": 3}
 SEVERITIES = ("error", "warning", "info")

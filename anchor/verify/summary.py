@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from anchor.label309.standard import PROFILE
 from anchor.text import printable
 from anchor.verify.provenance import provenance_lines
 from anchor.verify.report import SIGNER_UNSIGNED, SIGNER_VERIFIED, VerifyReport
@@ -126,5 +127,5 @@ def render_summary(report: VerifyReport) -> str:
             )
     for note in report.notes:
         lines.append(f"note: {note}")
-    lines.append(f"verifier:     evidence-anchor, profile {'sealed'}, {report.mode}")
+    lines.append(f"verifier:     evidence-anchor, profile {PROFILE}, {report.mode}")
     return "\n".join(printable(line) for line in lines)  # a name can never forge a row
