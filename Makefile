@@ -12,7 +12,7 @@ CIP309_COMMIT := 35bebfc08c92be8afb70646363205b786b96d438
 system-deps:
 	bash scripts/system-deps.sh
 
-.PHONY: install lint format test test-fast conformance fuzz bench demo demo-spool vectors clean
+.PHONY: install lint format test test-fast conformance fuzz bench demo demo-spool vectors clean docs reference
 
 install: $(STAMP)
 
@@ -53,6 +53,10 @@ demo: install
 demo-spool: install
 	bash scripts/demo-spool.sh
 
+# The documentation site (mkdocs.yml, strict: a warning, broken link or anchor fails) into site/.
+docs: install
+	$(PY) -m mkdocs build --strict --site-dir site
+
 # Fetch the standard's data at the pinned commit (only needed outside the monorepo layout).
 vectors:
 	rm -rf .vectors && mkdir -p .vectors
@@ -62,4 +66,4 @@ vectors:
 	for d in conformance registries schemas cddl; do ln -s ../cip309/$$d .vectors/label309/$$d; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info site
