@@ -57,6 +57,10 @@ demo-spool: install
 docs: install
 	$(PY) -m mkdocs build --strict --site-dir site
 
+# The command reference, generated from the command tree (a test checks it is current).
+reference: install
+	$(PY) scripts/gen_reference.py docs/reference
+
 # Fetch the standard's data at the pinned commit (only needed outside the monorepo layout).
 vectors:
 	rm -rf .vectors && mkdir -p .vectors
