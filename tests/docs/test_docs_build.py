@@ -11,6 +11,11 @@ from tests.conftest import REPO
 
 KEY_PAGES = [
     "index.html",
+    "quickstart.html",
+    "auditor.html",
+    "threat-model.html",
+    "reference/index.html",
+    "reference/verify.html",
     "verify.html",
     "bundle.html",
     "exit-codes.html",
