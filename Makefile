@@ -13,7 +13,7 @@ CIP309_COMMIT := $(shell sed -n 's/^STANDARD_COMMIT: Final = "\([0-9a-f]*\)"$$/\
 system-deps:
 	bash scripts/system-deps.sh
 
-.PHONY: install lint format test test-lower test-fast conformance fuzz bench demo demo-spool vectors vectors-if-missing dist clean crash crash-matrix
+.PHONY: install lint format test test-lower test-fast conformance fuzz bench demo demo-spool vectors vectors-if-missing dist clean crash crash-matrix docs reference
 
 install: $(STAMP)
 
@@ -74,6 +74,14 @@ demo: install
 demo-spool: install
 	bash scripts/demo-spool.sh
 
+# The documentation site (mkdocs.yml, strict: a warning, broken link or anchor fails) into site/.
+docs: install
+	$(PY) -m mkdocs build --strict --site-dir site
+
+# The command reference, generated from the command tree (a test checks it is current).
+reference: install
+	$(PY) scripts/gen_reference.py docs/reference
+
 # Fetch the standard's data at the pinned commit (only needed outside the monorepo layout):
 # one commit, shallow, into the git-ignored .vectors/. On failure git's reason is kept in
 # .vectors/FETCH_FAILED, which the test run quotes in its missing-data line.
@@ -112,4 +120,4 @@ dist: install
 	$(PY) -m twine check --strict dist/*
 
 clean:
-	rm -rf $(VENV) $(LOWER_VENV) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
+	rm -rf $(VENV) $(LOWER_VENV) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info site

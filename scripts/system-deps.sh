@@ -2,7 +2,8 @@
 # Debian packages the test suite uses for real components: PostgreSQL's server binaries
 # (the spool's PostgreSQL store; tests start a throwaway cluster on 127.0.0.1) and
 # Chromium (the report page's in-browser badges, checked headless). Installs only what
-# is missing; a machine that has both changes nothing. `make system-deps` runs it.
+# is missing; a machine that has them all changes nothing. Also jq, curl and xxd (the
+# auditor's guide's by-hand commands, run as tests). `make system-deps` runs it.
 set -euo pipefail
 need=()
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
@@ -11,8 +12,12 @@ fi
 if ! command -v chromium >/dev/null 2>&1; then
   need+=(chromium)
 fi
+# The auditor's guide checks a proof by hand with these; its commands run as tests.
+for tool in jq curl xxd; do
+  command -v "$tool" >/dev/null 2>&1 || need+=("$tool")
+done
 if [ "${#need[@]}" -eq 0 ]; then
-  echo "system-deps: postgresql and chromium present"
+  echo "system-deps: postgresql, chromium, jq, curl and xxd present"
   exit 0
 fi
 sudo=""

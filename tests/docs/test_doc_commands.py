@@ -1,0 +1,157 @@
+"""Every command shown in the docs runs, against a local devnet on 127.0.0.1 (doctest style).
+
+The convention (also stated in docs/index.md, "Docs that run as tests"):
+
+* only fenced ```console blocks are executed; ```sh, ```text and bare blocks are illustrations;
+* a line starting with ``$ `` is a command; a line ending in ``\\`` continues on the next one;
+* the lines after a command, up to the next ``$ `` line or the end of the block, are output
+  that must appear (each stripped line as a line of stdout + stderr); ``...`` is skipped;
+* the command must exit 0, or N when the line carries a ``# exit N`` comment;
+* a command ending in ``# real network`` needs Cardano's public network and is not run; the
+  exact list of such commands is asserted below, so none escapes the check unnoticed.
+
+One page's commands run in order in ONE bash process (a generated script), so shell
+variables, ``cd`` and background jobs (the page's own ``anchor devnet ... &``) carry over; the
+scratch folder is a tmp_path holding a copy of fixtures/, the venv's ``bin`` first on PATH.
+Background jobs are killed when the script ends.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+DOCS = REPO / "docs"
+REAL = re.compile(r"#\s*real network\s*$")
+EXIT = re.compile(r"#\s*exit (\d+)\s*$")
+
+# Every command the docs show that needs the public network (page, command), in page order.
+REAL_NETWORK_COMMANDS = {
+    "auditor.md": [
+        'anchor verify "$F" --bundle evidence/ --network mainnet --provider koios --provider blockfrost --report audit.json',
+    ],
+    "quickstart.md": [
+        "export BLOCKFROST_PROJECT_ID=preprodXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+        "anchor keys new -o preprod-keys/",
+        "anchor keys show preprod-keys/ --network preprod > signer.txt",
+        "anchor collect dist/ sbom/ 'attestations/*.json*' logs/ --root . -o evidence/",
+        "anchor publish evidence/ --network preprod --identity-seed preprod-keys/identity.seed --payment-key preprod-keys/payment.skey",
+        "anchor verify dist/app-1.2.3.tar.gz --bundle evidence/ --signer signer.txt",
+        "anchor verify dist/app-1.2.3.tar.gz --bundle evidence/ --online --provider koios --signer signer.txt",
+    ],
+}
+
+
+@dataclass
+class Command:
+    line: int
+    text: str
+    exit_code: int = 0
+    real_network: bool = False
+    output: list[str] = field(default_factory=list)
+
+
+def parse(page: Path) -> list[Command]:
+    """The commands of a page's ```console blocks, in order, with their expected output."""
+    commands: list[Command] = []
+    in_console = False
+    current: Command | None = None
+    continuing = False
+    for number, raw in enumerate(page.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.rstrip()
+        if line.startswith("```"):
+            # an opening ```console starts a run block; any other fence opens or closes one
+            # that is not run (an illustration) or closes the run block
+            in_console = (not in_console) and line.strip() == "```console"
+            current, continuing = None, False
+            continue
+        if not in_console:
+            continue
+        if continuing and current is not None:
+            current.text += "\n" + line
+        elif line.startswith("$ "):
+            current = Command(number, line[2:])
+            commands.append(current)
+        elif current is not None and line.strip() and line.strip() != "...":
+            current.output.append(line.strip())
+        else:
+            continue
+        continuing = line.endswith("\\")
+        if not continuing and current is not None:
+            last = current.text.splitlines()[-1]
+            if REAL.search(last):
+                current.real_network = True
+                current.text = REAL.sub("", current.text).rstrip()
+            elif (m := EXIT.search(last)) is not None:
+                current.exit_code = int(m.group(1))
+    return commands
+
+
+def pages_with_commands() -> list[Path]:
+    return sorted(p for p in DOCS.rglob("*.md") if any(parse(p)))
+
+
+def _script(commands: list[Command], work: Path) -> str:
+    lines = ["set -u", "trap 'kill $(jobs -p) 2>/dev/null; wait' EXIT"]
+    for i, cmd in enumerate(commands):
+        lines += [f"{{ {cmd.text}", f"}} >{work}/out.{i} 2>{work}/err.{i}; echo $? >{work}/rc.{i}"]
+    return "\n".join(lines) + "\n"
+
+
+def test_convention_parses_exit_codes_output_and_real_network(tmp_path: Path) -> None:
+    page = tmp_path / "p.md"
+    page.write_text(
+        "```console\n$ echo a \\\n  b  # exit 3\na b\n...\n$ anchor x  # real network\n```\n"
+        "```sh\n$ not run\n```\n",
+        encoding="utf-8",
+    )
+    got = [(c.text, c.exit_code, c.real_network, c.output) for c in parse(page)]
+    assert got == [("echo a \\\n  b  # exit 3", 3, False, ["a b"]), ("anchor x", 0, True, [])]
+
+
+def test_the_real_network_commands_are_exactly_these() -> None:
+    found = {
+        p.relative_to(DOCS).as_posix(): [c.text for c in parse(p) if c.real_network]
+        for p in pages_with_commands()
+    }
+    assert {k: v for k, v in found.items() if v} == REAL_NETWORK_COMMANDS
+
+
+@pytest.mark.parametrize("page", [p.relative_to(DOCS).as_posix() for p in pages_with_commands()])
+def test_every_command_on_the_page_runs_as_shown(page: str, tmp_path: Path) -> None:
+    commands = [c for c in parse(DOCS / page) if not c.real_network]
+    if not commands:
+        return
+    scratch = tmp_path / "scratch"
+    work = tmp_path / "work"
+    work.mkdir()
+    shutil.copytree(REPO / "fixtures", scratch / "fixtures")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BLOCKFROST", "ANCHOR_"))}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    script = work / "page.sh"
+    script.write_text(_script(commands, work), encoding="utf-8")
+    r = subprocess.run(
+        ["bash", str(script)], cwd=scratch, env=env, capture_output=True, text=True, timeout=120,
+        start_new_session=True,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    for i, cmd in enumerate(commands):
+        where = f"{page}:{cmd.line}: $ {cmd.text}"
+        rc_file = work / f"rc.{i}"
+        assert rc_file.exists(), f"{where}: did not run"
+        out = (work / f"out.{i}").read_text(encoding="utf-8", errors="replace")
+        err = (work / f"err.{i}").read_text(encoding="utf-8", errors="replace")
+        code = int(rc_file.read_text())
+        assert code == cmd.exit_code, f"{where}: exit {code}, expected {cmd.exit_code}\n{out}{err}"
+        printed = {line.strip() for line in (out + "\n" + err).splitlines()}
+        missing = [line for line in cmd.output if line not in printed]
+        assert missing == [], f"{where}: not printed {missing}\n{out}{err}"
