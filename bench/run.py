@@ -20,6 +20,7 @@ BENCHMARKS = (
     "verify",
     "attest",
     "hostile",
+    "spool",
 )
 
 
