@@ -67,7 +67,11 @@ def collect_command(
     workflow: Annotated[str | None, typer.Option("--workflow", help="CI workflow name.")] = None,
     run_id: Annotated[str | None, typer.Option("--run-id", help="CI run/invocation id.")] = None,
     no_env: Annotated[
-        bool, typer.Option("--no-env", help="Do not read GitHub Actions / GitLab CI variables.")
+        bool,
+        typer.Option(
+            "--no-env",
+            help="Do not read CI variables (GitHub, GitLab, Buildkite, CircleCI, Jenkins, Azure).",
+        ),
     ] = False,
     dual_hash: Annotated[
         bool, typer.Option("--dual-hash", help="Also record BLAKE2b-256 of every item.")

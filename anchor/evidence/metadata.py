@@ -1,7 +1,8 @@
 """Release, source and build metadata from flags and, when absent, the CI environment.
 
-Only the variables listed in :data:`GITHUB_VARIABLES` and :data:`GITLAB_VARIABLES` are
-ever read; nothing else of the environment reaches the manifest. A flag always wins over
+Only the variables listed in :data:`CI_VARIABLES` (GitHub Actions, GitLab CI, Buildkite,
+CircleCI, Jenkins, Azure Pipelines) are ever read; nothing else of the environment reaches
+the manifest. Repository URLs lose any credentials and are written as ``https://host/path``. A flag always wins over
 the environment, field by field. Empty values count as absent. The wall clock is never
 read: ``build.time`` exists only when the CI system reports one (GitLab's
 ``CI_PIPELINE_CREATED_AT``), so the same inputs always give the same manifest.
@@ -10,6 +11,7 @@ read: ``build.time`` exists only when the CI system reports one (GitLab's
 from __future__ import annotations
 
 import re
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -18,6 +20,10 @@ from anchor.errors import InputError
 
 GITHUB_ACTIONS = "github-actions"
 GITLAB_CI = "gitlab-ci"
+BUILDKITE = "buildkite"
+CIRCLECI = "circleci"
+JENKINS = "jenkins"
+AZURE_PIPELINES = "azure-pipelines"
 
 GITHUB_VARIABLES = (
     "GITHUB_ACTIONS",
@@ -44,6 +50,57 @@ GITLAB_VARIABLES = (
     "CI_PIPELINE_ID",
     "CI_PIPELINE_URL",
     "CI_PIPELINE_CREATED_AT",
+)
+BUILDKITE_VARIABLES = (
+    "BUILDKITE",
+    "BUILDKITE_REPO",
+    "BUILDKITE_COMMIT",
+    "BUILDKITE_TAG",
+    "BUILDKITE_BRANCH",
+    "BUILDKITE_PIPELINE_SLUG",
+    "BUILDKITE_BUILD_NUMBER",
+    "BUILDKITE_BUILD_URL",
+)
+CIRCLECI_VARIABLES = (
+    "CIRCLECI",
+    "CIRCLE_REPOSITORY_URL",
+    "CIRCLE_PROJECT_REPONAME",
+    "CIRCLE_SHA1",
+    "CIRCLE_TAG",
+    "CIRCLE_BRANCH",
+    "CIRCLE_JOB",
+    "CIRCLE_BUILD_NUM",
+    "CIRCLE_BUILD_URL",
+)
+JENKINS_VARIABLES = (
+    "JENKINS_URL",
+    "GIT_URL",
+    "GIT_COMMIT",
+    "TAG_NAME",
+    "BRANCH_NAME",
+    "GIT_BRANCH",
+    "JOB_NAME",
+    "BUILD_NUMBER",
+    "BUILD_URL",
+)
+AZURE_VARIABLES = (
+    "TF_BUILD",
+    "BUILD_REPOSITORY_URI",
+    "BUILD_REPOSITORY_NAME",
+    "BUILD_SOURCEVERSION",
+    "BUILD_SOURCEBRANCH",
+    "BUILD_DEFINITIONNAME",
+    "BUILD_BUILDID",
+    "SYSTEM_COLLECTIONURI",
+    "SYSTEM_TEAMPROJECT",
+)
+CI_VARIABLES = (
+    GITHUB_VARIABLES
+    + GITLAB_VARIABLES
+    + BUILDKITE_VARIABLES
+    + CIRCLECI_VARIABLES
+    + JENKINS_VARIABLES
+    + AZURE_VARIABLES
 )
 
 _Getter = Callable[[str], str | None]
@@ -106,21 +163,31 @@ def resolve_metadata(flags: Metadata, env: Mapping[str, str] | None) -> Metadata
 
 
 def from_environment(env: Mapping[str, str]) -> Metadata:
-    """Metadata from GitHub Actions or GitLab CI variables (empty when neither is present)."""
+    """Metadata from the CI system's variables (empty when no known system is detected).
+
+    Each system is recognised by the variable it documents as always set (``GITHUB_ACTIONS``,
+    ``GITLAB_CI``, ``BUILDKITE``, ``CIRCLECI``, ``TF_BUILD``, ``JENKINS_URL``); without one,
+    GitHub's or GitLab's identity variables alone still identify those two.
+    """
 
     def get(key: str) -> str | None:
         return _clean(env.get(key))
 
-    github = get("GITHUB_ACTIONS") == "true"
-    gitlab = get("GITLAB_CI") == "true"
-    if not github and not gitlab:
-        github = any(get(k) for k in ("GITHUB_REPOSITORY", "GITHUB_SHA", "GITHUB_RUN_ID"))
-        gitlab = not github and any(
-            get(k) for k in ("CI_PROJECT_URL", "CI_COMMIT_SHA", "CI_PIPELINE_ID")
-        )
-    if github:
+    if get("GITHUB_ACTIONS") == "true":
         return _github(get)
-    if gitlab:
+    if get("GITLAB_CI") == "true":
+        return _gitlab(get)
+    if get("BUILDKITE") == "true":
+        return _buildkite(get)
+    if get("CIRCLECI") == "true":
+        return _circleci(get)
+    if (get("TF_BUILD") or "").lower() == "true":
+        return _azure(get)
+    if get("JENKINS_URL"):
+        return _jenkins(get)
+    if any(get(k) for k in ("GITHUB_REPOSITORY", "GITHUB_SHA", "GITHUB_RUN_ID")):
+        return _github(get)
+    if any(get(k) for k in ("CI_PROJECT_URL", "CI_COMMIT_SHA", "CI_PIPELINE_ID")):
         return _gitlab(get)
     return Metadata()
 
@@ -165,6 +232,123 @@ def _gitlab(get: _Getter) -> Metadata:
         run_url=get("CI_PIPELINE_URL"),
         time=_utc_time(get("CI_PIPELINE_CREATED_AT")),
     )
+
+
+def _buildkite(get: _Getter) -> Metadata:
+    repository = _https_repository(get("BUILDKITE_REPO"))
+    tag = get("BUILDKITE_TAG")
+    return Metadata(
+        name=_base_name(repository),
+        version=tag,
+        repository=repository,
+        commit=_hex_commit(get("BUILDKITE_COMMIT")),
+        ref=_git_ref(tag, get("BUILDKITE_BRANCH")),
+        ci=BUILDKITE,
+        workflow=get("BUILDKITE_PIPELINE_SLUG"),
+        run_id=get("BUILDKITE_BUILD_NUMBER"),
+        run_url=get("BUILDKITE_BUILD_URL"),
+    )
+
+
+def _circleci(get: _Getter) -> Metadata:
+    repository = _https_repository(get("CIRCLE_REPOSITORY_URL"))
+    tag = get("CIRCLE_TAG")
+    return Metadata(
+        name=get("CIRCLE_PROJECT_REPONAME") or _base_name(repository),
+        version=tag,
+        repository=repository,
+        commit=get("CIRCLE_SHA1"),
+        ref=_git_ref(tag, get("CIRCLE_BRANCH")),
+        ci=CIRCLECI,
+        workflow=get("CIRCLE_JOB"),
+        run_id=get("CIRCLE_BUILD_NUM"),
+        run_url=get("CIRCLE_BUILD_URL"),
+    )
+
+
+def _jenkins(get: _Getter) -> Metadata:
+    repository = _https_repository(get("GIT_URL"))
+    tag = get("TAG_NAME")
+    branch = get("BRANCH_NAME")
+    ref = _git_ref(tag, branch) if tag or branch else get("GIT_BRANCH")
+    return Metadata(
+        name=_base_name(repository),
+        version=tag,
+        repository=repository,
+        commit=get("GIT_COMMIT"),
+        ref=ref,
+        ci=JENKINS,
+        workflow=get("JOB_NAME"),
+        run_id=get("BUILD_NUMBER"),
+        run_url=get("BUILD_URL"),
+    )
+
+
+def _azure(get: _Getter) -> Metadata:
+    repository = _https_repository(get("BUILD_REPOSITORY_URI"))
+    ref = get("BUILD_SOURCEBRANCH")
+    version = ref[len("refs/tags/") :] or None if ref and ref.startswith("refs/tags/") else None
+    repo_name = get("BUILD_REPOSITORY_NAME")
+    build_id = get("BUILD_BUILDID")
+    collection = get("SYSTEM_COLLECTIONURI")
+    project = get("SYSTEM_TEAMPROJECT")
+    run_url = None
+    if collection and project and build_id:
+        quoted = urllib.parse.quote(project, safe="")
+        run_url = f"{collection.rstrip('/')}/{quoted}/_build/results?buildId={build_id}"
+    return Metadata(
+        name=repo_name.rsplit("/", 1)[-1] if repo_name else _base_name(repository),
+        version=version,
+        repository=repository,
+        commit=get("BUILD_SOURCEVERSION"),
+        ref=ref,
+        ci=AZURE_PIPELINES,
+        workflow=get("BUILD_DEFINITIONNAME"),
+        run_id=build_id,
+        run_url=run_url,
+    )
+
+
+def _git_ref(tag: str | None, branch: str | None) -> str | None:
+    if tag:
+        return f"refs/tags/{tag}"
+    return f"refs/heads/{branch}" if branch else None
+
+
+_SCP_LIKE = re.compile(r"^(?:[^@/:]+@)?(?P<host>[^/:]+):(?P<path>(?!//).+)$")
+
+
+def _https_repository(url: str | None) -> str | None:
+    """A clone URL as ``https://host/path`` (no credentials, no ``.git``); ``None`` if unusable.
+
+    ``git@host:org/repo.git``, ``ssh://git@host/org/repo``, ``https://user:tok@host/org/repo.git``
+    all become ``https://host/org/repo``.
+    """
+    if url is None:
+        return None
+    scp = _SCP_LIKE.match(url) if "://" not in url else None
+    if scp:
+        host, path = scp["host"], scp["path"]
+    else:
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("https", "http", "ssh", "git") or not parts.hostname:
+            return None
+        host = parts.hostname
+        if parts.scheme in ("https", "http") and parts.port:
+            host = f"{host}:{parts.port}"
+        path = parts.path
+    path = path.strip("/")
+    path = path[: -len(".git")] if path.endswith(".git") else path
+    return f"https://{host}/{path}" if path else None
+
+
+def _base_name(repository: str | None) -> str | None:
+    return repository.rsplit("/", 1)[-1] if repository else None
+
+
+def _hex_commit(value: str | None) -> str | None:
+    """Buildkite documents ``BUILDKITE_COMMIT`` may be a symbolic name like ``HEAD``: omit it."""
+    return value if value is not None and _COMMIT.match(value) else None
 
 
 def _utc_time(value: str | None) -> str | None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from anchor.evidence.metadata import (
-    GITHUB_VARIABLES,
-    GITLAB_VARIABLES,
+    CI_VARIABLES,
     Metadata,
     MetadataError,
     from_environment,
@@ -172,4 +171,4 @@ def test_nothing_outside_the_named_variables_is_read() -> None:
     for base in (GITHUB_ENV, GITLAB_ENV, {}):
         env = Recording({**base, "UNRELATED": "1"})
         from_environment(env)
-        assert env.read <= set(GITHUB_VARIABLES) | set(GITLAB_VARIABLES)
+        assert env.read <= set(CI_VARIABLES)
