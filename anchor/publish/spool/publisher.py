@@ -240,6 +240,16 @@ class Publisher:
             return window
         refs = {u.ref for u in self.provider.utxos(attempt.address)}
         if not set(attempt.inputs) <= refs:
+            # The inputs are spent, but perhaps by this very tx, which left the mempool for a
+            # block between the two looks above. A tx only moves mempool -> block, so looking
+            # at the mempool and then the chain again, after the spend was seen, finds it.
+            if self.reader.in_mempool(attempt.tx_id):
+                if window.state == machine.SIGNED:
+                    return self._move(window, machine.SUBMITTED, point="submitted.commit")
+                return window
+            found = self._find_on_chain(window)
+            if found is not None:
+                return self._include(window, *found)
             self._move(window, machine.BLOCKED, fields={"reason": reason[:500]})
             raise WindowBlocked(
                 f"window {window.seq}: the inputs of transaction {attempt.tx_id} were spent by "
