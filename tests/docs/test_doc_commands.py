@@ -8,11 +8,17 @@ The convention (also stated in docs/index.md, "Docs that run as tests"):
   that must appear (each stripped line as a line of stdout + stderr); ``...`` is skipped;
 * the command must exit 0, or N when the line carries a ``# exit N`` comment;
 * a command ending in ``# real network`` needs Cardano's public network and is not run; the
-  exact list of such commands is asserted below, so none escapes the check unnoticed.
+  exact list of such commands is asserted below, so none escapes the check unnoticed;
+* an ``anchor`` command in any other fenced block (a usage synopsis, cron, CI YAML) is an
+  illustration: the exact list of those, per page (README.md included), is asserted too, so a
+  command added to the docs either runs or is named here on purpose.
 
 One page's commands run in order in ONE bash process (a generated script), so shell
 variables, ``cd`` and background jobs (the page's own ``anchor devnet ... &``) carry over; the
-scratch folder is a tmp_path holding a copy of fixtures/, the venv's ``bin`` first on PATH.
+scratch folder is a tmp_path holding a copy of fixtures/, the venv's ``bin`` first on PATH
+(so ``anchor`` and ``python``, for the pages that start ``python -m anchor.devnet.oidc``, the
+local stand-in for a CI platform's OIDC issuer). The CI and anchor variables of the machine
+running the tests are removed, so a page prints the same inside a CI job as on a laptop.
 Background jobs are killed when the script ends.
 """
 
@@ -29,6 +35,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
+from tests.docs.test_doc_flags import _anchor_invocations
 
 DOCS = REPO / "docs"
 REAL = re.compile(r"#\s*real network\s*$")
@@ -49,6 +56,17 @@ REAL_NETWORK_COMMANDS = {
         "anchor verify dist/app-1.2.3.tar.gz --bundle evidence/ --online --provider koios --signer signer.txt",
     ],
 }
+
+
+# The machine's variables a page must not see: keys, stores and providers of a real setup, and
+# a CI job's identity (`collect` and `spool add` read it, `attest` asks its token endpoint).
+_STRIPPED_ENV = ("BLOCKFROST", "ANCHOR_", "GITHUB_", "ACTIONS_", "CI_", "GITLAB", "RUNNER_")
+
+# Every `anchor` command shown outside a ```console block (page from the repository root, then
+# the command with its continuation lines joined), in page order: none of these runs. Each is a
+# usage synopsis (placeholders), a cron line, CI YAML, or needs the public network or a
+# platform's issuer; each page's walkthrough runs the same commands on the devnet.
+ILLUSTRATED_COMMANDS: dict[str, list[str]] = {}
 
 
 @dataclass
@@ -96,6 +114,34 @@ def parse(page: Path) -> list[Command]:
     return commands
 
 
+def illustrations(page: Path) -> list[str]:
+    """Every fenced line outside ```console blocks that shows an ``anchor`` command.
+
+    Continuation lines are joined (``\\`` dropped, runs of spaces made one), so each entry is
+    one command as a reader would type it.
+    """
+    found: list[str] = []
+    fence: str | None = None  # the open fence's info string, None outside fences
+    pending = ""
+    for raw in page.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if line.startswith("```"):
+            # an indented ```console is not run (parse), so it counts as an illustration
+            info = line[3:].strip() if raw.startswith("```") else "indented"
+            fence = None if fence is not None else info
+            pending = ""
+            continue
+        if fence is None or fence == "console":
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        text, pending = " ".join((pending + line).split()), ""
+        if any(words for words in _anchor_invocations(text)):
+            found.append(text)
+    return found
+
+
 def pages_with_commands() -> list[Path]:
     return sorted(p for p in DOCS.rglob("*.md") if any(parse(p)))
 
@@ -126,6 +172,17 @@ def test_the_real_network_commands_are_exactly_these() -> None:
     assert {k: v for k, v in found.items() if v} == REAL_NETWORK_COMMANDS
 
 
+def illustrated_pages() -> list[Path]:
+    """README.md and every page of docs/ but the reference (generated from --help)."""
+    pages = [REPO / "README.md", *sorted(DOCS.rglob("*.md"))]
+    return [p for p in pages if p.parent.name != "reference"]
+
+
+def test_the_commands_shown_but_not_run_are_exactly_these() -> None:
+    found = {p.relative_to(REPO).as_posix(): illustrations(p) for p in illustrated_pages()}
+    assert {k: v for k, v in found.items() if v} == ILLUSTRATED_COMMANDS
+
+
 @pytest.mark.parametrize("page", [p.relative_to(DOCS).as_posix() for p in pages_with_commands()])
 def test_every_command_on_the_page_runs_as_shown(page: str, tmp_path: Path) -> None:
     commands = [c for c in parse(DOCS / page) if not c.real_network]
@@ -135,7 +192,7 @@ def test_every_command_on_the_page_runs_as_shown(page: str, tmp_path: Path) -> N
     work = tmp_path / "work"
     work.mkdir()
     shutil.copytree(REPO / "fixtures", scratch / "fixtures")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BLOCKFROST", "ANCHOR_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_STRIPPED_ENV) and k != "CI"}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     script = work / "page.sh"
     script.write_text(_script(commands, work), encoding="utf-8")
