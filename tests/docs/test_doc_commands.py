@@ -18,7 +18,9 @@ One page's commands run in order in ONE bash process (a generated script), so sh
 variables, ``cd`` and background jobs (the page's own ``anchor devnet ... &``) carry over; the
 scratch folder is a tmp_path holding a copy of fixtures/, the venv's ``bin`` first on PATH
 (so ``anchor`` and ``python``, for the pages that start ``python -m anchor.devnet.oidc``, the
-local stand-in for a CI platform's OIDC issuer). The CI and anchor variables of the machine
+local stand-in for a CI platform's OIDC issuer) and PYTHONPATH naming this checkout, so the
+code under test is this tree's even when the venv was installed from another worktree. The
+CI and anchor variables of the machine
 running the tests are removed, so a page prints the same inside a CI job as on a laptop.
 Background jobs are killed when the script ends.
 """
@@ -47,6 +49,10 @@ REAL_NETWORK_COMMANDS = {
     "auditor.md": [
         'anchor verify "$F" --bundle evidence/ --network mainnet --provider koios --provider blockfrost --report audit.json',
     ],
+    "publish.md": [
+        "anchor publish evidence/ --network preprod",
+        "anchor publish evidence/ --network mainnet --dry-run",
+    ],
     "quickstart.md": [
         "export BLOCKFROST_PROJECT_ID=preprodXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
         "anchor keys new -o preprod-keys/",
@@ -55,6 +61,10 @@ REAL_NETWORK_COMMANDS = {
         "anchor publish evidence/ --network preprod --identity-seed preprod-keys/identity.seed --payment-key preprod-keys/payment.skey",
         "anchor verify dist/app-1.2.3.tar.gz --bundle evidence/ --signer signer.txt",
         "anchor verify dist/app-1.2.3.tar.gz --bundle evidence/ --online --provider koios --signer signer.txt",
+    ],
+    "verify.md": [
+        "anchor verify app-1.2.3.tar.gz --bundle evidence/ --online --network mainnet",
+        "anchor verify app-1.2.3.tar.gz --bundle evidence/ --provider koios --provider blockfrost --report audit.json",
     ],
 }
 
@@ -67,7 +77,60 @@ _STRIPPED_ENV = ("BLOCKFROST", "ANCHOR_", "GITHUB_", "ACTIONS_", "CI_", "GITLAB"
 # the command with its continuation lines joined), in page order: none of these runs. Each is a
 # usage synopsis (placeholders), a cron line, CI YAML, or needs the public network or a
 # platform's issuer; each page's walkthrough runs the same commands on the devnet.
-ILLUSTRATED_COMMANDS: dict[str, list[str]] = {}
+ILLUSTRATED_COMMANDS: dict[str, list[str]] = {
+    "README.md": [
+        "anchor keys new -o keys/",
+        "anchor keys show keys/ --network mainnet > signer.txt # the address to fund, the signer key to announce",
+        "anchor collect dist/ sbom/ 'attestations/*.json*' logs/ --root . -o evidence/",
+        "anchor publish evidence/ --network mainnet # BLOCKFROST_PROJECT_ID, ANCHOR_IDENTITY_SEED, ANCHOR_PAYMENT_SKEY",
+        "anchor verify dist/app-1.2.3.tar.gz --bundle evidence/ --signer signer.txt # whose anchor it must be",
+        "anchor verify --sha256 <hex> --bundle evidence/ # a digest, no file",
+        "anchor verify dist/app-1.2.3.tar.gz --bundle evidence/ --online --provider koios # online cross-check",
+        "anchor attest --subject-path dist/app-1.2.3.tar.gz -o attestations/",
+        "anchor trust-root fetch https://token.actions.githubusercontent.com -o github-jwks.json",
+        "anchor verify-attestation dist/app-1.2.3.tar.gz --bundle attestations/app-1.2.3.tar.gz.sigstore.json --trust-root github-jwks.json",
+        "anchor verify dist/app-1.2.3.tar.gz --bundle evidence/ --trust-root github-jwks.json --require-provenance",
+        "anchor report attestations/ -o report/ # a web page; badges computed in the browser",
+        "anchor spool init --network mainnet",
+        "anchor spool add build.log --name nightly/build.log",
+        "anchor spool publish --every 1h --wait # from cron",
+        "anchor spool proof <item-id>; anchor spool export <window> -o evidence/",
+    ],
+    "docs/attest.md": [
+        "- run: anchor attest --subject-path dist/app-1.0.tgz -o attestations/",
+        "- anchor attest --subject-path dist/app-1.0.tgz -o attestations/",
+        "anchor verify-attestation dist/app-1.0.tgz --bundle app-1.0.tgz.sigstore.json --trust-root https://token.actions.githubusercontent.com --json",
+        "anchor report attestations/ -o site/ --trust-root root.json",
+        "anchor report attestations/ -o site/ --trust-root root.json --evidence evidence/ --network mainnet",
+    ],
+    "docs/proof-file.md": [
+        "anchor merkle verify --leaf <item.sha2-256> --index <leaf_index> --tree-size <tree_size> --root <root> <path[0]> <path[1]> ...",
+    ],
+    "docs/spool.md": [
+        "anchor spool init --network N [--confirmations 15] [--ttl-slots 1800] [--final-depth K]",
+        "anchor spool add FILE... [--name N] [--source S] # or --sha256 HEX --name N, or --from-file LIST.jsonl|-",
+        "anchor spool publish --every 1h|1d|release [--wait] [--timeout S] [--skip-if-locked] [publish's network/provider/key options]",
+        "anchor spool seal [--label v1.2] # cut the open window now (the release cadence)",
+        "anchor spool status [--json]",
+        "anchor spool proof ITEM_ID | --sha256 HEX [--json] # exit 3 while pending",
+        "anchor spool export WINDOW -o DIR # an ordinary evidence bundle for `anchor verify`",
+        "anchor spool serve --oidc-issuer URL --audience A --allow GLOB... [--listen 127.0.0.1:8095] # service mode",
+        "anchor spool add ... --server URL [--audience A] [--token-file F] # add through it",
+        "anchor spool serve --oidc-issuer https://token.actions.githubusercontent.com --audience https://spool.example.org --allow 'github.com/acme/*' --listen 127.0.0.1:8095 --db postgresql://…",
+        "- run: anchor spool add dist/* --server https://spool.example.org --json",
+        "*/5 * * * * cd /srv/anchor && anchor spool add /srv/builds/new/*.tar.gz --source build-host",
+        "7 * * * * cd /srv/anchor && anchor spool publish --every 1h --skip-if-locked --network mainnet -q",
+        "- run: anchor spool publish --every 1h --skip-if-locked --network mainnet --json",
+        "- anchor spool publish --every 1d --skip-if-locked --network mainnet --json",
+    ],
+    "docs/verify.md": [
+        "anchor verify FILE... --bundle DIR # offline (bundle has tx.cbor)",
+        "anchor verify --bundle DIR --manifest-only # just the bundle against the chain",
+        "anchor verify FILE --proof F --tx T --chain-facts C --network N # no bundle, offline",
+        "anchor verify FILE --proof F # online; F names network and tx",
+        "anchor verify FILE... --bundle DIR --online [--tx-hash H] [--network N] [--provider blockfrost|koios[=URL]]... [--provider-url URL]... [--deny-host H]...",
+    ],
+}
 
 
 @dataclass
@@ -206,6 +269,7 @@ def test_every_command_on_the_page_runs_as_shown(page: str, tmp_path: Path) -> N
     shutil.copytree(REPO / "fixtures", scratch / "fixtures")
     env = {k: v for k, v in os.environ.items() if not k.startswith(_STRIPPED_ENV) and k != "CI"}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["PYTHONPATH"] = str(REPO)  # this checkout's anchor, not the one the venv was made from
     script = work / "page.sh"
     script.write_text(_script(commands, work), encoding="utf-8")
     r = subprocess.run(
