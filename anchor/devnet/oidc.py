@@ -10,7 +10,8 @@ Used by the tests and ``make demo`` to stand in for a CI platform's identity pro
 Claims are GitHub-style by default, GitLab-style with ``gitlab=True``; the clock is
 injectable, so expiry is tested without waiting. :meth:`OidcIssuer.rotate` replaces the
 keys (the old ones leave the JWKS). ``python -m anchor.devnet.oidc`` serves one from the
-command line and writes the environment a GitHub job would see to ``--env-file``.
+command line and writes the environment a GitHub job would see (with ``--gitlab``, a GitLab
+job: its variables and ``ANCHOR_ID_TOKEN``) to ``--env-file``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ DISCOVERY_PATH = "/.well-known/openid-configuration"
 JWKS_PATH = "/.well-known/jwks"
 TOKEN_PATH = "/token"
 LIFETIME_S = 600
+GITLAB_AUDIENCE = "evidence-anchor"  # the aud a GitLab job's id_tokens declares in docs/attest.md
 SigningKey = ECKey | RSAKey
 
 
@@ -171,6 +173,24 @@ class OidcIssuer:
         }
 
 
+    def gitlab_env(self, audience: str = GITLAB_AUDIENCE) -> dict[str, str]:
+        """The environment of a GitLab CI job whose ``id_tokens`` gives ANCHOR_ID_TOKEN for ``audience``.
+
+        GitLab puts the token itself in the job's environment (no token endpoint), so it is
+        minted now, valid for the issuer's lifetime.
+        """
+        c = self.claims
+        return {
+            "GITLAB_CI": "true",
+            "CI_PROJECT_PATH": c["project_path"],
+            "CI_COMMIT_REF_NAME": c["ref"],
+            "CI_COMMIT_SHA": c["sha"],
+            "CI_PIPELINE_ID": c["pipeline_id"],
+            "CI_JOB_ID": c["job_id"],
+            "ANCHOR_ID_TOKEN": self.mint(audience),
+        }
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -254,11 +274,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m anchor.devnet.oidc", description=__doc__)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--gitlab", action="store_true", help="GitLab-style claims")
-    parser.add_argument("--env-file", type=Path, help="write the job environment (sh syntax)")
+    parser.add_argument(
+        "--env-file",
+        type=Path,
+        help="write the job environment (sh syntax): GitHub's token endpoint, or with --gitlab "
+        f"GitLab's variables and ANCHOR_ID_TOKEN for the audience {GITLAB_AUDIENCE!r}",
+    )
     args = parser.parse_args(argv)
     running = start_oidc(gitlab=args.gitlab, port=args.port)
     if args.env_file:
-        lines = [f"export {k}={shlex.quote(v)}" for k, v in running.issuer.github_env().items()]
+        issuer = running.issuer
+        job = issuer.gitlab_env() if args.gitlab else issuer.github_env()
+        lines = [f"export {k}={shlex.quote(v)}" for k, v in job.items()]
         lines.append(f"export ANCHOR_OIDC_ISSUER={shlex.quote(running.url)}")
         args.env_file.write_text("\n".join(lines) + "\n")
         args.env_file.chmod(0o600)

@@ -102,6 +102,25 @@ def test_attest_on_github_masks_first_then_verifies(
     )
 
 
+def test_the_test_issuers_gitlab_job_environment_attests_time_bound(
+    run_cli: Run, tmp_path: Path, gitlab: RunningOidc, clean_env: pytest.MonkeyPatch
+) -> None:
+    """`python -m anchor.devnet.oidc --gitlab --env-file F` writes this (docs/attest.md runs it)."""
+    job = gitlab.issuer.gitlab_env()
+    assert job["ANCHOR_ID_TOKEN"].count(".") == 2
+    for k, v in job.items():
+        clean_env.setenv(k, v)
+    r = run_cli(["attest", "--subject-path", _artifact(tmp_path), "-o", tmp_path])
+    assert r.exit_code == 0, r.stderr
+    _no_secret(r, job["ANCHOR_ID_TOKEN"])
+    v = run_cli(
+        ["verify-attestation", _artifact(tmp_path), "--bundle",
+         tmp_path / "app-1.0.tgz.sigstore.json", "--trust-root", gitlab.url, "--json"]
+    )  # fmt: skip
+    doc = json.loads(v.stdout)
+    assert (v.exit_code, doc["verdict"], doc["token"]["binding"]) == (0, "verified", "time-bound")
+
+
 def test_attest_github_environment_mismatch_exits_4(
     run_cli: Run, tmp_path: Path, github: RunningOidc, clean_env: pytest.MonkeyPatch
 ) -> None:
