@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -162,6 +162,23 @@ def status(store: Store, spool: Spool) -> list[dict[str, Any]]:
     """Every window of ``spool`` with its item count."""
     counts = store.counts(spool)
     return [window_json(w, counts.get(w.id, 0)) for w in store.windows(spool)]
+
+
+def added_lines(
+    rows: Sequence[dict[str, Any]], *, json_out: bool, per: int = 4096
+) -> Iterator[str]:
+    """`spool add` output, ``per`` lines at a time joined by newlines (one write each)."""
+    for at in range(0, len(rows), per):
+        chunk = rows[at : at + per]
+        if json_out:
+            lines = [json.dumps(row, separators=(",", ":"), ensure_ascii=False) for row in chunk]
+        else:
+            lines = [
+                f"{r['item_id']} window {r['window']} {r['state']}"
+                + (" (duplicate)" if r["duplicate"] else "")
+                for r in chunk
+            ]
+        yield "\n".join(lines)
 
 
 def added_json(rows: Iterable[Any]) -> list[dict[str, Any]]:

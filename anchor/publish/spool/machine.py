@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -118,6 +119,16 @@ def item_id(spool: str, source: str, name: str, digest: bytes) -> str:
     """The item's id: the same (spool, source, name, digest) always gets the same id."""
     material = "\x00".join((spool, source, name, digest.hex())).encode("utf-8")
     return hashlib.sha256(b"anchor-spool-item-v1\x00" + material).hexdigest()[:32]
+
+
+def item_ids(spool: str, items: Iterable[tuple[str, str, bytes, int | None]]) -> list[str]:
+    """:func:`item_id` of every ``(source, name, digest, size)``, in one loop."""
+    prefix = b"anchor-spool-item-v1\x00" + spool.encode("utf-8") + b"\x00"
+    h = hashlib.sha256
+    return [
+        h(prefix + f"{source}\x00{name}\x00{digest.hex()}".encode()).hexdigest()[:32]
+        for source, name, digest, _ in items
+    ]
 
 
 @dataclass(frozen=True)

@@ -70,10 +70,11 @@ class PostgresStore(Store):
         except self._psycopg.Error as exc:
             raise StoreUnavailable(f"spool database: {_line(exc)}") from exc
 
-    def _executemany(self, conn: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    def _executemany(self, conn: Any, sql: str, rows: list[tuple[Any, ...]]) -> int:
         try:
             with conn.cursor() as cur:
                 cur.executemany(sql.replace("?", "%s"), rows)
+                return int(cur.rowcount)
         except self._psycopg.errors.IntegrityError as exc:
             raise _BulkConflict(_line(exc)) from exc
         except self._psycopg.Error as exc:
