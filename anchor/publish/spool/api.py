@@ -85,27 +85,39 @@ def from_files(paths: Sequence[str], *, name: str | None, source: str) -> list[N
 
 def from_jsonl(stream: IO[str], *, label: str, source: str) -> list[NewItem]:
     """``{"name": N, "sha256": HEX[, "size": S]}`` per line; one bad line refuses them all."""
-    out = []
-    for number, line in enumerate(stream, start=1):
-        if not line.strip():
-            continue
-        where = f"{label} line {number}"
-        try:
-            doc = json.loads(line)
-        except ValueError as exc:
-            raise InputError(f"{where}: not JSON ({exc})") from exc
-        if not isinstance(doc, dict) or not isinstance(doc.get("name"), str):
-            raise InputError(f"{where}: expected an object with a string 'name'")
-        if not isinstance(doc.get("sha256"), str):
-            raise InputError(f"{where}: expected a string 'sha256'")
-        size = doc.get("size")
-        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
-            raise InputError(f"{where}: 'size' must be a non-negative integer")
-        name = machine.check_name(doc["name"], what=f"{where}: name")
-        digest = machine.check_digest(doc["sha256"], what=f"{where}: sha256")
-        out.append(NewItem(source, name, digest, size))
+    from anchor.publish.spool.store import many_objects
+
+    with many_objects():
+        out = _jsonl_items(stream, label, source)
     if not out:
         raise InputError(f"{label}: no items")
+    return out
+
+
+def _jsonl_items(stream: IO[str], label: str, source: str) -> list[NewItem]:
+    out = []
+    loads, check_name, check_digest = json.loads, machine.check_name, machine.check_digest
+    for number, line in enumerate(stream, start=1):
+        try:
+            doc = loads(line)
+        except ValueError as exc:
+            if not line.strip():
+                continue
+            raise InputError(f"{label} line {number}: not JSON ({exc})") from exc
+        if not isinstance(doc, dict) or not isinstance(name := doc.get("name"), str):
+            raise InputError(f"{label} line {number}: expected an object with a string 'name'")
+        sha = doc.get("sha256")
+        if not isinstance(sha, str):
+            raise InputError(f"{label} line {number}: expected a string 'sha256'")
+        size = doc.get("size")
+        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
+            raise InputError(f"{label} line {number}: 'size' must be a non-negative integer")
+        try:
+            out.append(NewItem(source, check_name(name), check_digest(sha), size))
+        except InputError:  # again, to say which line
+            check_name(name, what=f"{label} line {number}: name")
+            check_digest(sha, what=f"{label} line {number}: sha256")
+            raise
     return out
 
 

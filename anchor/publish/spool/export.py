@@ -40,7 +40,15 @@ from typing import Any
 
 from anchor.errors import InputError
 from anchor.publish.spool import machine
-from anchor.publish.spool.store import Attempt, Item, Spool, Store, Window, WindowRows
+from anchor.publish.spool.store import (
+    Attempt,
+    Item,
+    Spool,
+    Store,
+    Window,
+    WindowRows,
+    many_objects,
+)
 
 SIZE_UNKNOWN = "spool: added by digest; size not known"
 ANCHOR_FORMAT = "evidence-anchor/anchor-v1"
@@ -141,36 +149,43 @@ def window_bundle(spool: Spool, window: Window, items: list[Item]) -> Any:
 # -- manifest.json and leaves.cbor from rows ---------------------------------------------
 
 
+# Last suffixes (lower case) that some rule of :mod:`anchor.evidence.classify` reads past
+# (a longer suffix such as ``.tar.gz`` or ``_checksums.txt``, an exact name such as
+# ``bom.json``, a prefix such as ``junit*.xml``) or that may be inspected.
+_READ_PAST = frozenset(
+    {".json", ".jsonl", ".ndjson", ".xml", ".spdx", ".sigstore", ".intoto", ".dsse", ".txt",
+     ".sha256", ".gz", ".xz", ".bz2", ".zst"}
+)  # fmt: skip
+
+
 class _KindCache:
     """``(kind, media type)``, both quoted, of an item name: :func:`classify` by name.
 
-    A name's kind and media type come from its base name only. For a plain artifact
-    (not ``.xml``, whose kind depends on the start of the name) they depend only on
-    the part from the second-to-last dot on (every suffix the rules test has at most
-    two dots; the exact names they test have one dot and no leading dot), so such a
-    result is shared by every base name ending the same way. Non-ASCII endings are
-    never shared (lower-casing is not always character by character there).
+    Kind and media type depend on the base name only, so a result is kept for its base
+    name; and, when the base name's last suffix (from its last dot) is ASCII and no rule
+    reads past it (:data:`_READ_PAST`), for that suffix: every rule then looks at the
+    suffix alone, and ``dist/file-0000123.bin`` shares the answer of every other ``.bin``.
+    (ASCII, because lower-casing is character by character there.)
     """
 
     def __init__(self) -> None:
-        self._known: dict[str, tuple[str, str]] = {}
+        self.by_suffix: dict[str, tuple[str, str]] = {}  # only shareable suffixes get in
+        self._by_base: dict[str, tuple[str, str]] = {}
 
     def __call__(self, name: str) -> tuple[str, str]:
         base = name[name.rfind("/") + 1 :]
-        dot = base.rfind(".")
-        before = base.rfind(".", 0, dot) if dot > 0 else -1
-        key = base[before:] if before >= 0 else base
-        found = self._known.get(key)
-        if found is not None:
-            return found
-        from anchor.evidence.classify import ARTIFACT, classify
-        from anchor.merkle.jcs import quote
+        suffix = base[base.rfind(".") :] if "." in base else ""
+        shared = bool(suffix) and suffix.isascii() and suffix.lower() not in _READ_PAST
+        known = self.by_suffix if shared else self._by_base
+        key = suffix if shared else base
+        found = known.get(key)
+        if found is None:
+            from anchor.evidence.classify import classify
+            from anchor.merkle.jcs import quote
 
-        c = classify(base, None, size=0)
-        result = quote(c.kind), quote(c.media_type)
-        if c.kind == ARTIFACT and key.isascii() and not key.lower().endswith(".xml"):
-            self._known[key] = result
-        return result
+            c = classify(base, None, size=0)
+            found = known[key] = quote(c.kind), quote(c.media_type)
+        return found
 
 
 def _item_encoder() -> Callable[[int, bytes, str, str, int | None], str]:
@@ -178,6 +193,7 @@ def _item_encoder() -> Callable[[int, bytes, str, str, int | None], str]:
     from anchor.merkle.jcs import quote
 
     kinds = _KindCache()
+    by_suffix = kinds.by_suffix
     sources: dict[str, str] = {}
     warning = f',"warnings":[{quote(SIZE_UNKNOWN)}]'
 
@@ -185,16 +201,23 @@ def _item_encoder() -> Callable[[int, bytes, str, str, int | None], str]:
         src = sources.get(source)
         if src is None:
             src = sources[source] = quote(source)[1:-1]
-        kind, media = kinds(name)
+        dot = name.rfind(".")
+        found = by_suffix.get(name[dot:]) if dot > name.rfind("/") else None
+        kind, media = found or kinds(name)
         if size is None:
             tail = f"0{warning}"
         elif type(size) is int and 0 <= size <= _MAX_SAFE_INTEGER:
             tail = str(size)
         else:  # the generic encoder decides (and refuses what JSON cannot carry)
             return _reference_item(leaf, digest, source, name, size).decode()
+        # Printable ASCII needs escaping only for a quote or a backslash.
+        if name.isascii() and name.isprintable() and '"' not in name and "\\" not in name:
+            plain = name
+        else:
+            plain = quote(name)[1:-1]
         return (
             f'{{"digests":{{"sha2-256":"{digest.hex()}"}},"kind":{kind},"leaf_index":{leaf},'
-            f'"media_type":{media},"name":"{leaf:010d}/{src}/{quote(name)[1:-1]}",'
+            f'"media_type":{media},"name":"{leaf:010d}/{src}/{plain}",'
             f'"size":{tail}}}'
         )
 
@@ -207,21 +230,18 @@ def manifest_parts(spool: Spool, window: Window, leaves: WindowRows) -> Iterator
 
     root, count = _check_rows(window, leaves)
     head, tail = manifest_frame(_metadata(spool, window), root, count)
-    rows, digests = leaves.rows, leaves.digests
+    digests, sources, names, sizes = leaves.digests, leaves.sources, leaves.names, leaves.sizes
     fast = _item_encoder()
-    checks = [(leaf, digests[leaf], *rows[leaf][1:]) for leaf in {0, count - 1}]
+    checks = [(i, digests[i], sources[i], names[i], sizes[i]) for i in {0, count - 1}]
     if all(fast(*args).encode() == _reference_item(*args) for args in checks):
         encode = fast
     else:  # the fast form drifted from the reference: never guess
         encode = _reference_text
     yield head
     for at in range(0, count, _CHUNK):
-        chunk = ",".join(
-            [
-                encode(leaf, digests[leaf], r[1], r[2], r[3])
-                for leaf, r in enumerate(rows[at : at + _CHUNK], start=at)
-            ]
-        ).encode()
+        end = min(at + _CHUNK, count)
+        chunk = ",".join(list(map(encode, range(at, end), digests[at:end], sources[at:end],
+                                  names[at:end], sizes[at:end]))).encode()  # fmt: skip
         yield b"," + chunk if at else chunk
     yield tail
 
@@ -276,25 +296,41 @@ def _hash_file(path: Path) -> tuple[bytes, bytes] | None:
     return sha.digest(), b2.digest()
 
 
-def write_core(spool: Spool, window: Window, leaves: WindowRows, dest: Path) -> WindowFiles:
+def write_core(
+    spool: Spool, window: Window, leaves: WindowRows, dest: Path, *, hashes: bool = True
+) -> WindowFiles:
+    """``manifest.json``, ``leaves.cbor`` and the block tops of the window, at ``dest``
+    (see :func:`_write_core`)."""
+    with many_objects():
+        return _write_core(spool, window, leaves, dest, hashes=hashes)
+
+
+def _write_core(
+    spool: Spool, window: Window, leaves: WindowRows, dest: Path, *, hashes: bool
+) -> WindowFiles:
     """``manifest.json``, ``leaves.cbor`` and the block tops of the window, at ``dest``.
 
     A folder that is missing is written beside and renamed into place. Files already
     there are kept when they are right; a missing one is written (atomically); a
-    different ``manifest.json`` is refused (another store's window folder).
+    different ``manifest.json`` is refused (another store's window folder). Without
+    ``hashes`` a new manifest is not hashed (the hashes are then empty).
     """
     from anchor.evidence.bundle import OutputConflictError, OutputWriteError
     from anchor.fsutil import create_folder_beside
     from anchor.publish.state import LEAVES, MANIFEST
 
     sha, b2 = hashlib.sha256(), hashlib.blake2b(digest_size=32)
+    hashed = True
     manifest = dest / MANIFEST
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         if not dest.exists():
             tmp = Path(create_folder_beside(dest.parent, f".{dest.name}.tmp-"))
             try:
-                _write_parts(tmp / MANIFEST, manifest_parts(spool, window, leaves), sha, b2)
+                hashed = hashes
+                _write_parts(
+                    tmp / MANIFEST, manifest_parts(spool, window, leaves), *((sha, b2) * hashed)
+                )
                 (tmp / LEAVES).write_bytes(leaves_document(window, leaves))
                 os.rename(tmp, dest)
             finally:
@@ -319,6 +355,8 @@ def write_core(spool: Spool, window: Window, leaves: WindowRows, dest: Path) -> 
             _write_atomic(tops_path(dest), leaves.tops)
     except OSError as exc:
         raise OutputWriteError(f"cannot write {dest}: {exc.strerror or exc}") from exc
+    if not hashed:
+        return WindowFiles(dest, b"", b"")
     return WindowFiles(dest, sha.digest(), b2.digest())
 
 
@@ -331,11 +369,17 @@ def _write_parts(path: Path, parts: Iterator[bytes], *hashers: Any) -> None:
 
 
 def write_window(
-    spool: Spool, window: Window, leaves: WindowRows, attempt: Attempt | None, dest: Path
+    spool: Spool,
+    window: Window,
+    leaves: WindowRows,
+    attempt: Attempt | None,
+    dest: Path,
+    *,
+    hashes: bool = True,
 ) -> WindowFiles:
     """The window's work folder: :func:`write_core`, and once anchored the publish files
     (proof files already in the folder are completed with the anchor)."""
-    files = write_core(spool, window, leaves, dest)
+    files = write_core(spool, window, leaves, dest, hashes=hashes)
     if attempt is not None and _is_anchored(window, attempt):
         write_receipts(spool, window, attempt, dest)
     return files
@@ -524,7 +568,10 @@ class _ExportBundle:
         self.spool, self.window, self.leaves, self.attempt = spool, window, leaves, attempt
         self.manifest_bytes = b"".join(manifest_parts(spool, window, leaves))
         self.leaves_bytes = leaves_document(window, leaves)
-        self.names = [f"{leaf:010d}/{r[1]}/{r[2]}" for leaf, r in enumerate(leaves.rows)]
+        self.names = [
+            f"{leaf:010d}/{source}/{name}"
+            for leaf, (source, name) in enumerate(zip(leaves.sources, leaves.names, strict=True))
+        ]
 
     def proof_paths(self) -> list[str]:
         from anchor.evidence.proofnames import proof_path

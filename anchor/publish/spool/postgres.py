@@ -16,6 +16,8 @@ from typing import Any
 
 from anchor.publish.spool.store import Store, StoreUnavailable, _BulkConflict, ddl
 
+_FETCH = 65_536
+
 
 class PostgresStore(Store):
     """A spool store in the PostgreSQL database at ``dsn`` (``postgresql://…``)."""
@@ -67,6 +69,20 @@ class PostgresStore(Store):
         try:
             cur = conn.execute(sql.replace("?", "%s"), tuple(params))
             return list(cur.fetchall()) if cur.description is not None else []
+        except self._psycopg.Error as exc:
+            raise StoreUnavailable(f"spool database: {_line(exc)}") from exc
+
+    def _chunks(
+        self, conn: Any, sql: str, params: Sequence[Any] = ()
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        # A server-side cursor, inside the caller's transaction (so still nothing bound
+        # to the session): the client never holds the whole result at once.
+        try:
+            with conn.cursor(name="anchor_rows") as cur:
+                cur.itersize = _FETCH
+                cur.execute(sql.replace("?", "%s"), tuple(params))
+                while chunk := cur.fetchmany(_FETCH):
+                    yield chunk
         except self._psycopg.Error as exc:
             raise StoreUnavailable(f"spool database: {_line(exc)}") from exc
 

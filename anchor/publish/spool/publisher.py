@@ -138,16 +138,20 @@ class Publisher:
         """Where the window's bundle lives in the work folder (regenerated if missing)."""
         return self.work_dir / f"window-{window.seq:06d}"
 
-    def materialize(self, window: Window, leaves: WindowRows | None = None) -> export.WindowFiles:
+    def materialize(
+        self, window: Window, leaves: WindowRows | None = None, *, hashes: bool = True
+    ) -> export.WindowFiles:
         """Write (or leave unchanged) the window's files in the work folder.
 
-        ``leaves``: the window's rows when the caller holds them (the seal just read them).
+        ``leaves``: the window's rows when the caller holds them (the seal just read them);
+        ``hashes``: the manifest's hashes are wanted (signing), else they may be empty.
         """
         if leaves is None:
             leaves = self.store.window_rows(window.id)
         return export.write_window(
-            self.spool, window, leaves, self._current(window), self.bundle_dir(window)
-        )
+            self.spool, window, leaves, self._current(window), self.bundle_dir(window),
+            hashes=hashes,
+        )  # fmt: skip
 
     def _seal(self, label: str | None) -> Window | None:
         window, leaves = self.store.seal_rows(
@@ -158,7 +162,7 @@ class Publisher:
             self.changes.append((window.seq, machine.OPEN, window.state))
             self._note(f"window {window.seq}: open -> {window.state}")
             if window.state == machine.SEALED:
-                self.materialize(window, leaves)
+                self.materialize(window, leaves, hashes=False)
                 faults.point("seal.bundle")
         return window
 
@@ -347,7 +351,7 @@ class Publisher:
 
             fields = {"depth": decision.depth, "anchored_at": utc_now()}
             window = self._move(window, machine.ANCHORED, fields=fields, point="anchored.commit")
-            self.materialize(window)
+            self.materialize(window, hashes=False)
         elif decision.action == "final":
             self._move(
                 window, machine.FINAL, fields={"depth": decision.depth}, point="final.commit"

@@ -20,6 +20,7 @@ from typing import Any
 from anchor.publish.spool.store import Store, StoreUnavailable, _BulkConflict, ddl
 
 BUSY_TIMEOUT_MS = 30_000
+_FETCH = 65_536
 _BIG_BATCH = 10_000
 _BIG_BATCH_CACHE_KIB = 256 * 1024  # grown as pages are used, for this connection only
 
@@ -74,6 +75,16 @@ class SqliteStore(Store):
     def _exec(self, conn: Any, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
             return list(conn.execute(sql, tuple(params)).fetchall())
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"{self.path}: {exc}") from exc
+
+    def _chunks(
+        self, conn: Any, sql: str, params: Sequence[Any] = ()
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        try:
+            cursor = conn.execute(sql, tuple(params))
+            while chunk := cursor.fetchmany(_FETCH):
+                yield chunk
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"{self.path}: {exc}") from exc
 
