@@ -2,7 +2,7 @@
 
 :class:`Store` holds every query the spool runs. A backend (:mod:`.sqlite`,
 :mod:`.postgres`) supplies a connection, its transaction start (SQLite
-``BEGIN IMMEDIATE``; PostgreSQL ``BEGIN``), the row-lock clauses (``FOR SHARE`` /
+``BEGIN IMMEDIATE``; PostgreSQL ``BEGIN``), the row-lock clauses (``FOR KEY SHARE`` /
 ``FOR UPDATE`` on PostgreSQL, nothing on SQLite where ``BEGIN IMMEDIATE`` already
 serialises writers), its clock and the wrapping of driver errors.
 
@@ -13,7 +13,7 @@ Guarantees:
   after the caller's lease was confirmed (``UPDATE leases … WHERE epoch=? AND holder=?``)
   in the same transaction, and an ``events`` row is written with it;
 * :meth:`Store.add` is all-or-nothing and idempotent; it reads the open window
-  ``FOR SHARE`` and :meth:`Store.seal` takes it ``FOR UPDATE``, so no item can enter a
+  ``FOR KEY SHARE`` and :meth:`Store.seal` takes it ``FOR UPDATE``, so no item can enter a
   sealed window;
 * a schema newer than this code is refused (:class:`SchemaTooNew`) before anything is touched.
 """
@@ -246,6 +246,7 @@ class Store:
     for_share = ""
     for_update = ""
     backend = "sql"
+    _now_column = ""  # a column giving now(), read with the open window (one query less)
 
     # -- backend hooks ---------------------------------------------------------------
     def _begin(self, write: bool) -> contextlib.AbstractContextManager[Any]:
@@ -389,18 +390,19 @@ class Store:
         return out
 
     def _open_window(self, conn: Any, spool: Spool) -> tuple[Any, ...]:
+        """``(id, seq, now)`` of the open window, read with the add lock."""
         for _ in range(5):
             # PostgreSQL (read committed): a seal that committed while this statement
             # waited for the row lock hides the new window from its snapshot; the next
             # statement sees it.
             window = self._one(
                 conn,
-                "SELECT id, seq FROM windows WHERE spool_id = ? AND state = 'open'"
-                + self.for_share,
+                f"SELECT id, seq{self._now_column} FROM windows WHERE spool_id = ? "
+                "AND state = 'open'" + self.for_share,
                 (spool.id,),
             )
             if window is not None:
-                return window
+                return window if self._now_column else (*window, self.now())
         raise StoreUnavailable(f"spool {spool.name!r} has no open window")
 
     def _executemany(self, conn: Any, sql: str, rows: list[tuple[Any, ...]]) -> int:
@@ -412,7 +414,7 @@ class Store:
         out: list[Added] = []
         with self._tx() as conn:
             window = self._open_window(conn, spool)
-            now = self.now()
+            now = float(window[2])
             if mode == "fresh":
                 return self._add_fresh(conn, spool, window, items, now)
             if mode == "bulk":
@@ -469,9 +471,14 @@ class Store:
             seen.add(iid)
             rows.append((iid, spool.id, wid, source, name, digest.hex(), size, now))
             out.append(Added(iid, wseq, pending, False))
-        if self._executemany(conn, _INSERT_ITEM + " ON CONFLICT DO NOTHING", rows) != len(rows):
+        if not self._insert_fresh(conn, rows):
             raise _NotFresh
         return out
+
+    def _insert_fresh(self, conn: Any, rows: list[tuple[Any, ...]]) -> bool:
+        """Insert ``rows`` (:data:`_INSERT_ITEM` values) if none exists or conflicts; False
+        (the transaction then rolled back by the caller) otherwise."""
+        return self._executemany(conn, _INSERT_ITEM + " ON CONFLICT DO NOTHING", rows) == len(rows)
 
     def _add_bulk(
         self, conn: Any, spool: Spool, window: tuple[Any, ...], items: Sequence[NewItem], now: float
