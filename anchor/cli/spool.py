@@ -171,12 +171,8 @@ def add(
     else:
         store, sp = _open(db, spool)
         rows = api.added_json(store.add(sp, items))
-    for row in rows:
-        if json_out:
-            emit_json(row)
-        else:
-            dup = " (duplicate)" if row["duplicate"] else ""
-            out(f"{row['item_id']} window {row['window']} {row['state']}{dup}")
+    for lines in api.added_lines(rows, json_out=json_out):
+        out(lines)
 
 
 def _add_remote(
@@ -410,10 +406,8 @@ def proof(
     path = None
     if window.state in (machine.ANCHORED, machine.FINAL):
         dest = api.work_dir(db, work) / f"window-{window.seq:06d}"
-        dest.parent.mkdir(parents=True, exist_ok=True)
         attempts = [a for a in store.attempts(window.id) if a.tx_id == window.tx_id]
-        export.write_window(sp, window, store.window_items(window.id), attempts[0], dest)
-        path = (dest / "proofs" / f"{export.manifest_name(leaf, item)}.proof.json").absolute()
+        path = export.write_item_proof(store, sp, window, item, leaf, attempts[0], dest).absolute()
     info = api.ProofInfo(item, window, leaf, path)
     if json_out:
         emit_json(info.to_json())
@@ -444,9 +438,11 @@ def export_cmd(
     found = store.window(sp, window)
     if found is None:
         raise InputError(f"spool {sp.name!r} has no window {window}")
+    if found.root is None:
+        raise export.WindowNotSealed(f"window {found.seq} is {found.state}: it has no bundle")
     attempts = [a for a in store.attempts(found.id) if a.tx_id == found.tx_id]
-    export.write_window(sp, found, store.window_items(found.id), attempts[0] if attempts else None,
-                        output, force=force)  # fmt: skip
+    export.export_window(sp, found, store.window_rows(found.id),
+                         attempts[0] if attempts else None, output, force=force)  # fmt: skip
     if json_out:
         emit_json({"window": found.seq, "state": found.state, "bundle": str(output)})
     else:

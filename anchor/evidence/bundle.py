@@ -29,9 +29,10 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from queue import SimpleQueue
+from typing import Protocol
 
 from anchor.errors import InputError
-from anchor.evidence.collect import LEAVES_FILE, MANIFEST_FILE, Bundle
+from anchor.evidence.collect import LEAVES_FILE, MANIFEST_FILE
 from anchor.evidence.manifest import ManifestError, load_manifest
 from anchor.fsutil import FolderLocked, create_folder_beside, exclusive_folder_lock
 
@@ -61,6 +62,30 @@ class OutputWriteError(InputError):
     """The bundle could not be written to the output directory."""
 
 
+class BundleFiles(Protocol):
+    """What :func:`write_bundle` writes: a :class:`~anchor.evidence.collect.Bundle`, or any
+    other source of the same files (`spool export` writes a window without an object
+    per item)."""
+
+    @property
+    def manifest_bytes(self) -> bytes:
+        """The exact ``manifest.json`` bytes."""
+        ...
+
+    @property
+    def leaves_bytes(self) -> bytes:
+        """The exact ``leaves.cbor`` bytes."""
+        ...
+
+    def proof_paths(self) -> list[str]:
+        """Relative paths of the proof files, in manifest order."""
+        ...
+
+    def files(self) -> Iterator[tuple[str, bytes]]:
+        """Every file as ``(relative path with '/', bytes)``."""
+        ...
+
+
 @dataclass(frozen=True)
 class WriteResult:
     """Where the bundle is and what happened: ``created``, ``unchanged`` or ``replaced``."""
@@ -71,7 +96,7 @@ class WriteResult:
 
 
 def write_bundle(
-    bundle: Bundle, out_dir: str, *, force: bool = False, discard_anchor: bool = False
+    bundle: BundleFiles, out_dir: str, *, force: bool = False, discard_anchor: bool = False
 ) -> WriteResult:
     """Place ``bundle`` at ``out_dir`` (see the module docstring for the guarantees)."""
     dest = os.path.abspath(out_dir)
@@ -153,7 +178,7 @@ def _existing_manifest(dest: str, shown: str) -> bytes | None:
     return manifest
 
 
-def _inspect_destination(bundle: Bundle, dest: str, shown: str) -> str:
+def _inspect_destination(bundle: BundleFiles, dest: str, shown: str) -> str:
     """``new`` (absent or empty), ``unchanged`` or ``different``; raises if not replaceable."""
     manifest = _existing_manifest(dest, shown)
     if manifest is None:
@@ -183,7 +208,7 @@ def _read(path: str) -> bytes | None:
         return None
 
 
-def _write_tree(bundle: Bundle, tmp: str) -> None:
+def _write_tree(bundle: BundleFiles, tmp: str) -> None:
     # Creating thousands of small files is kernel work that releases the GIL, so writer
     # threads create files while this thread is still encoding the later proofs.
     folders = {os.path.dirname(rel) for rel in bundle.proof_paths()}

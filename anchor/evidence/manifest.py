@@ -152,15 +152,28 @@ class Manifest:
         """The exact ``manifest.json`` bytes (RFC 8785 canonical JSON, no trailing newline).
 
         Canonical JSON is compositional: the ``items`` array is its elements' canonical
-        forms joined by commas. So the document is encoded with an empty array and the
-        items' cached :attr:`Item.json_bytes` are spliced in. ``"items":[]`` occurs once in
-        that encoding: every other key is fixed and a quote inside a string value is
-        always escaped.
+        forms joined by commas. So the document is :func:`manifest_frame` with the items'
+        cached :attr:`Item.json_bytes` spliced in.
         """
-        empty = canonical_json(self._json([]))
-        cut = empty.index(_EMPTY_ITEMS) + len(_EMPTY_ITEMS) - 1
+        head, tail = manifest_frame(self.metadata, self.root, len(self.items))
         items = b",".join([item.json_bytes for item in self.items])
-        return b"".join((empty[:cut], items, empty[cut:]))
+        return b"".join((head, items, tail))
+
+
+def manifest_frame(metadata: Metadata, root: bytes, leaf_count: int) -> tuple[bytes, bytes]:
+    """The ``manifest.json`` bytes before and after the items' comma-joined
+    :attr:`Item.json_bytes`, for a manifest of ``leaf_count`` items under ``root``.
+
+    The document is encoded with an empty ``items`` array and cut inside it:
+    ``"items":[]`` occurs once in that encoding, as every other key is fixed and a
+    quote inside a string value is always escaped. A writer can then stream the items
+    between the two parts (:meth:`Manifest.to_bytes` joins them).
+    """
+    doc = Manifest(metadata, (), root)._json([])
+    doc["tree"] = {"alg": TREE_ALG, "leaf_count": leaf_count, "root": root.hex()}
+    empty = canonical_json(doc)
+    cut = empty.index(_EMPTY_ITEMS) + len(_EMPTY_ITEMS) - 1
+    return empty[:cut], empty[cut:]
 
 
 def sorted_by_name(names: Sequence[str]) -> list[str]:

@@ -148,10 +148,7 @@ def assemble_record(
     Raises :class:`BundleError` for a missing/inconsistent bundle and
     :class:`RecordRefused` when our validator rejects the record.
     """
-    from anchor.label309.cbor import CborMap
-    from anchor.label309.cose import verify_signatures
     from anchor.label309.hashes import blake2b_256, sha256
-    from anchor.label309.record import Item, MerkleCommit, build_record_body
 
     bundle = Path(bundle_dir)
     if not bundle.is_dir():
@@ -164,11 +161,40 @@ def assemble_record(
     manifest = _read(bundle, manifest_path, MANIFEST_CAP)
     doc = _check_manifest(bundle, manifest, manifest_path)
     root, count = bytes.fromhex(doc["tree"]["root"]), int(doc["tree"]["leaf_count"])
-    digest_sha = sha256(manifest)
-    digest_b2 = blake2b_256(manifest)
+    return record_plan(
+        manifest_sha256=sha256(manifest),
+        manifest_blake2b_256=blake2b_256(manifest),
+        root=root,
+        leaf_count=count,
+        identity_seed=identity_seed,
+        supersedes=supersedes,
+    )
+
+
+def record_plan(
+    *,
+    manifest_sha256: bytes,
+    manifest_blake2b_256: bytes,
+    root: bytes,
+    leaf_count: int,
+    identity_seed: bytes | None,
+    supersedes: bytes | None = None,
+) -> RecordPlan:
+    """The record for a manifest with these hashes and its tree: built, signed, validated.
+
+    The last step of :func:`assemble_record`, for a caller that wrote the manifest
+    itself and checked it against its tree (`anchor spool`, whose manifests can be
+    larger than a bundle read allows); the same inputs give the same body.
+    """
+    from anchor.label309.cbor import CborMap
+    from anchor.label309.cose import verify_signatures
+    from anchor.label309.record import Item, MerkleCommit, build_record_body
+
     unsigned = build_record_body(
-        items=[Item(hashes=CborMap({"sha2-256": digest_sha, "blake2b-256": digest_b2}))],
-        merkle=[MerkleCommit(alg=MERKLE_ALG, root=root, leaf_count=count)],
+        items=[
+            Item(hashes=CborMap({"sha2-256": manifest_sha256, "blake2b-256": manifest_blake2b_256}))
+        ],
+        merkle=[MerkleCommit(alg=MERKLE_ALG, root=root, leaf_count=leaf_count)],
         supersedes=supersedes,
     )
     body, signer = unsigned, None
@@ -181,10 +207,10 @@ def assemble_record(
             raise RecordRefused("SIG_INVALID", "the fresh record signature does not verify")
     return RecordPlan(
         body=body,
-        manifest_sha256=digest_sha,
-        manifest_blake2b_256=digest_b2,
+        manifest_sha256=manifest_sha256,
+        manifest_blake2b_256=manifest_blake2b_256,
         root=root,
-        leaf_count=count,
+        leaf_count=leaf_count,
         supersedes=supersedes,
         signer=signer,
     )

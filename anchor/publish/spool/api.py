@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -85,27 +85,39 @@ def from_files(paths: Sequence[str], *, name: str | None, source: str) -> list[N
 
 def from_jsonl(stream: IO[str], *, label: str, source: str) -> list[NewItem]:
     """``{"name": N, "sha256": HEX[, "size": S]}`` per line; one bad line refuses them all."""
-    out = []
-    for number, line in enumerate(stream, start=1):
-        if not line.strip():
-            continue
-        where = f"{label} line {number}"
-        try:
-            doc = json.loads(line)
-        except ValueError as exc:
-            raise InputError(f"{where}: not JSON ({exc})") from exc
-        if not isinstance(doc, dict) or not isinstance(doc.get("name"), str):
-            raise InputError(f"{where}: expected an object with a string 'name'")
-        if not isinstance(doc.get("sha256"), str):
-            raise InputError(f"{where}: expected a string 'sha256'")
-        size = doc.get("size")
-        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
-            raise InputError(f"{where}: 'size' must be a non-negative integer")
-        name = machine.check_name(doc["name"], what=f"{where}: name")
-        digest = machine.check_digest(doc["sha256"], what=f"{where}: sha256")
-        out.append(NewItem(source, name, digest, size))
+    from anchor.publish.spool.store import many_objects
+
+    with many_objects():
+        out = _jsonl_items(stream, label, source)
     if not out:
         raise InputError(f"{label}: no items")
+    return out
+
+
+def _jsonl_items(stream: IO[str], label: str, source: str) -> list[NewItem]:
+    out = []
+    loads, check_name, check_digest = json.loads, machine.check_name, machine.check_digest
+    for number, line in enumerate(stream, start=1):
+        try:
+            doc = loads(line)
+        except ValueError as exc:
+            if not line.strip():
+                continue
+            raise InputError(f"{label} line {number}: not JSON ({exc})") from exc
+        if not isinstance(doc, dict) or not isinstance(name := doc.get("name"), str):
+            raise InputError(f"{label} line {number}: expected an object with a string 'name'")
+        sha = doc.get("sha256")
+        if not isinstance(sha, str):
+            raise InputError(f"{label} line {number}: expected a string 'sha256'")
+        size = doc.get("size")
+        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
+            raise InputError(f"{label} line {number}: 'size' must be a non-negative integer")
+        try:
+            out.append(NewItem(source, check_name(name), check_digest(sha), size))
+        except InputError:  # again, to say which line
+            check_name(name, what=f"{label} line {number}: name")
+            check_digest(sha, what=f"{label} line {number}: sha256")
+            raise
     return out
 
 
@@ -162,6 +174,23 @@ def status(store: Store, spool: Spool) -> list[dict[str, Any]]:
     """Every window of ``spool`` with its item count."""
     counts = store.counts(spool)
     return [window_json(w, counts.get(w.id, 0)) for w in store.windows(spool)]
+
+
+def added_lines(
+    rows: Sequence[dict[str, Any]], *, json_out: bool, per: int = 4096
+) -> Iterator[str]:
+    """`spool add` output, ``per`` lines at a time joined by newlines (one write each)."""
+    for at in range(0, len(rows), per):
+        chunk = rows[at : at + per]
+        if json_out:
+            lines = [json.dumps(row, separators=(",", ":"), ensure_ascii=False) for row in chunk]
+        else:
+            lines = [
+                f"{r['item_id']} window {r['window']} {r['state']}"
+                + (" (duplicate)" if r["duplicate"] else "")
+                for r in chunk
+            ]
+        yield "\n".join(lines)
 
 
 def added_json(rows: Iterable[Any]) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -94,6 +95,17 @@ def window_label(opened_at: float, cadence: int) -> str:
 
 def check_name(name: str, *, what: str = "--name") -> str:
     """An item name: non-empty, NFC, relative, ``/``-separated, no ``.``/``..`` segments."""
+    if (
+        name.isascii()  # so NFC already, and printable means no control character
+        and name.isprintable()
+        and 0 < len(name) <= 1024
+        and "/." not in name  # what could start a '.' or '..' segment, past the first
+        and "//" not in name
+        and "\\" not in name
+        and not name.startswith(("/", "."))
+        and not name.endswith("/")
+    ):
+        return name  # every rule below holds (the common case, without the regex)
     text = unicodedata.normalize("NFC", name)
     if not text or _NAME_BAD.search(text) or text.endswith("/") or len(text) > 1024:
         raise InputError(
@@ -118,6 +130,16 @@ def item_id(spool: str, source: str, name: str, digest: bytes) -> str:
     """The item's id: the same (spool, source, name, digest) always gets the same id."""
     material = "\x00".join((spool, source, name, digest.hex())).encode("utf-8")
     return hashlib.sha256(b"anchor-spool-item-v1\x00" + material).hexdigest()[:32]
+
+
+def item_ids(spool: str, items: Iterable[tuple[str, str, bytes, int | None]]) -> list[str]:
+    """:func:`item_id` of every ``(source, name, digest, size)``, in one loop."""
+    prefix = b"anchor-spool-item-v1\x00" + spool.encode("utf-8") + b"\x00"
+    h = hashlib.sha256
+    return [
+        h(prefix + f"{source}\x00{name}\x00{digest.hex()}".encode()).hexdigest()[:32]
+        for source, name, digest, _ in items
+    ]
 
 
 @dataclass(frozen=True)

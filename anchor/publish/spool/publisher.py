@@ -31,7 +31,7 @@ from anchor.chain.network import Network
 from anchor.chain.providers import ChainProvider, ProviderRejected
 from anchor.errors import EnvironmentFailure
 from anchor.publish.spool import export, faults, machine
-from anchor.publish.spool.store import Attempt, Spool, Store, Window
+from anchor.publish.spool.store import Attempt, Spool, Store, Window, WindowRows
 
 
 class WindowBlocked(EnvironmentFailure):
@@ -138,16 +138,23 @@ class Publisher:
         """Where the window's bundle lives in the work folder (regenerated if missing)."""
         return self.work_dir / f"window-{window.seq:06d}"
 
-    def materialize(self, window: Window) -> Path:
-        """Write (or leave unchanged) the window's bundle in the work folder."""
-        attempt = self._current(window)
-        dest = self.bundle_dir(window)
-        self.work_dir.mkdir(parents=True, exist_ok=True)
-        items = self.store.window_items(window.id)
-        return export.write_window(self.spool, window, items, attempt, dest)
+    def materialize(
+        self, window: Window, leaves: WindowRows | None = None, *, hashes: bool = True
+    ) -> export.WindowFiles:
+        """Write (or leave unchanged) the window's files in the work folder.
+
+        ``leaves``: the window's rows when the caller holds them (the seal just read them);
+        ``hashes``: the manifest's hashes are wanted (signing), else they may be empty.
+        """
+        if leaves is None:
+            leaves = self.store.window_rows(window.id)
+        return export.write_window(
+            self.spool, window, leaves, self._current(window), self.bundle_dir(window),
+            hashes=hashes,
+        )  # fmt: skip
 
     def _seal(self, label: str | None) -> Window | None:
-        window = self.store.seal(
+        window, leaves = self.store.seal_rows(
             self.spool, holder=self.holder, epoch=self.epoch, label=label,
             lease_seconds=self.lease_seconds,
         )  # fmt: skip
@@ -155,7 +162,7 @@ class Publisher:
             self.changes.append((window.seq, machine.OPEN, window.state))
             self._note(f"window {window.seq}: open -> {window.state}")
             if window.state == machine.SEALED:
-                self.materialize(window)
+                self.materialize(window, leaves, hashes=False)
                 faults.point("seal.bundle")
         return window
 
@@ -182,11 +189,18 @@ class Publisher:
             self._observe_included(window)
 
     def _sign(self, window: Window) -> Window:
-        from anchor.publish.assemble import assemble_record
+        from anchor.publish.assemble import record_plan
         from anchor.publish.pipeline import PublishOptions, build_for_bundle
 
-        bundle = self.materialize(window)
-        plan = assemble_record(bundle, identity_seed=self.identity_seed)
+        files = self.materialize(window)  # checks the rows against the sealed root
+        assert window.root is not None and window.leaf_count is not None
+        plan = record_plan(
+            manifest_sha256=files.manifest_sha256,
+            manifest_blake2b_256=files.manifest_blake2b_256,
+            root=bytes.fromhex(window.root),
+            leaf_count=window.leaf_count,
+            identity_seed=self.identity_seed,
+        )
         options = PublishOptions(
             network=self.network, confirmations=self.spool.confirmations, timeout=0.0,
             ttl_slots=self.spool.ttl_slots,
@@ -337,7 +351,7 @@ class Publisher:
 
             fields = {"depth": decision.depth, "anchored_at": utc_now()}
             window = self._move(window, machine.ANCHORED, fields=fields, point="anchored.commit")
-            self.materialize(window)
+            self.materialize(window, hashes=False)
         elif decision.action == "final":
             self._move(
                 window, machine.FINAL, fields={"depth": decision.depth}, point="final.commit"

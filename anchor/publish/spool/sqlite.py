@@ -20,6 +20,9 @@ from typing import Any
 from anchor.publish.spool.store import Store, StoreUnavailable, _BulkConflict, ddl
 
 BUSY_TIMEOUT_MS = 30_000
+_FETCH = 65_536
+_BIG_BATCH = 10_000
+_BIG_BATCH_CACHE_KIB = 256 * 1024  # grown as pages are used, for this connection only
 
 
 class SqliteStore(Store):
@@ -75,9 +78,23 @@ class SqliteStore(Store):
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"{self.path}: {exc}") from exc
 
-    def _executemany(self, conn: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    def _chunks(
+        self, conn: Any, sql: str, params: Sequence[Any] = ()
+    ) -> Iterator[list[tuple[Any, ...]]]:
         try:
-            conn.executemany(sql, rows)
+            cursor = conn.execute(sql, tuple(params))
+            while chunk := cursor.fetchmany(_FETCH):
+                yield chunk
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"{self.path}: {exc}") from exc
+
+    def _executemany(self, conn: Any, sql: str, rows: list[tuple[Any, ...]]) -> int:
+        try:
+            if len(rows) >= _BIG_BATCH:
+                # Random item ids make index inserts scattered: with the default 2 MB page
+                # cache a million-row batch spills dirty pages to the WAL again and again.
+                conn.execute(f"PRAGMA cache_size = -{_BIG_BATCH_CACHE_KIB}")
+            return int(conn.executemany(sql, rows).rowcount)
         except sqlite3.IntegrityError as exc:
             raise _BulkConflict(str(exc)) from exc
         except sqlite3.Error as exc:

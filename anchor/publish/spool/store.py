@@ -2,7 +2,7 @@
 
 :class:`Store` holds every query the spool runs. A backend (:mod:`.sqlite`,
 :mod:`.postgres`) supplies a connection, its transaction start (SQLite
-``BEGIN IMMEDIATE``; PostgreSQL ``BEGIN``), the row-lock clauses (``FOR SHARE`` /
+``BEGIN IMMEDIATE``; PostgreSQL ``BEGIN``), the row-lock clauses (``FOR KEY SHARE`` /
 ``FOR UPDATE`` on PostgreSQL, nothing on SQLite where ``BEGIN IMMEDIATE`` already
 serialises writers), its clock and the wrapping of driver errors.
 
@@ -13,7 +13,7 @@ Guarantees:
   after the caller's lease was confirmed (``UPDATE leases … WHERE epoch=? AND holder=?``)
   in the same transaction, and an ``events`` row is written with it;
 * :meth:`Store.add` is all-or-nothing and idempotent; it reads the open window
-  ``FOR SHARE`` and :meth:`Store.seal` takes it ``FOR UPDATE``, so no item can enter a
+  ``FOR KEY SHARE`` and :meth:`Store.seal` takes it ``FOR UPDATE``, so no item can enter a
   sealed window;
 * a schema newer than this code is refused (:class:`SchemaTooNew`) before anything is touched.
 """
@@ -21,15 +21,34 @@ Guarantees:
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from anchor.errors import EnvironmentFailure, InputError
 from anchor.publish.spool import machine
 
 SCHEMA_VERSION = 1
+
+
+@contextlib.contextmanager
+def many_objects() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a million rows become Python values.
+
+    The values made (tuples of strings and numbers, lists of them) hold no cycles, but
+    each 700 new containers start a collection that walks the young ones, and the older
+    generations get walked again and again as they grow: a third of the time of reading
+    a million rows. Nothing is kept from being freed (reference counting frees it).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class StoreUnavailable(EnvironmentFailure):
@@ -130,9 +149,8 @@ class Item:
     state: str
 
 
-@dataclass(frozen=True)
-class NewItem:
-    """What `spool add` was asked to add."""
+class NewItem(NamedTuple):
+    """What `spool add` was asked to add (a tuple: `--from-file` makes a million of them)."""
 
     source: str
     name: str
@@ -140,14 +158,62 @@ class NewItem:
     size: int | None = None
 
 
-@dataclass(frozen=True)
-class Added:
+class Added(NamedTuple):
     """The outcome of adding one item (``duplicate``: it was there already)."""
 
     item_id: str
     window: int
     state: str
     duplicate: bool
+
+
+@dataclass(frozen=True)
+class WindowRows:
+    """A window's items in leaf order, as columns of plain values (no object per item).
+
+    ``digests`` are the leaves; ``sources``, ``names`` and ``sizes`` the other stored
+    values of each item; ``tops`` the block tops of :mod:`anchor.publish.spool.tree`
+    (empty for no items).
+    """
+
+    digests: list[bytes]
+    sources: list[str]
+    names: list[str]
+    sizes: list[int | None]
+    tops: bytes
+
+    @classmethod
+    def from_chunks(cls, chunks: Iterable[Sequence[tuple[Any, ...]]]) -> WindowRows:
+        """Columns from ``(digest hex, source, name, size)`` rows fetched chunk by chunk
+        (each chunk transposed at once; equal sources kept once)."""
+        from anchor.publish.spool.tree import block_tops
+
+        with many_objects():
+            return cls._columns(chunks, block_tops)
+
+    @classmethod
+    def _columns(cls, chunks: Iterable[Sequence[tuple[Any, ...]]], tops: Any) -> WindowRows:
+        digests: list[bytes] = []
+        sources: list[str] = []
+        names: list[str] = []
+        sizes: list[int | None] = []
+        seen: dict[str, str] = {}
+        for chunk in chunks:
+            if not chunk:
+                continue
+            hexes, srcs, nams, sizs = zip(*chunk, strict=True)
+            digests.extend(map(bytes.fromhex, hexes))
+            sources.extend([seen.setdefault(src, src) for src in srcs])
+            names.extend(nams)
+            sizes.extend(sizs)
+        return cls(digests, sources, names, sizes, tops(digests) if digests else b"")
+
+    @property
+    def root(self) -> bytes:
+        """The window's tree head (MerkleError for no items)."""
+        from anchor.publish.spool.tree import root_from_tops
+
+        return root_from_tops(self.tops)
 
 
 _BULK_FROM = 64
@@ -162,7 +228,12 @@ class _BulkConflict(Exception):
     """A bulk insert hit a constraint: redo the batch item by item (which names it)."""
 
 
+class _NotFresh(Exception):
+    """Some item of a batch existed or conflicted: redo it with the existence query."""
+
+
 _ITEM_COLUMNS = "seq, item_id, window_id, source, name, digest, size, state"
+_WINDOW_ROWS = "SELECT digest, source, name, size FROM items WHERE window_id = ? ORDER BY seq"
 
 
 def _item(row: Sequence[Any]) -> Item:
@@ -175,6 +246,7 @@ class Store:
     for_share = ""
     for_update = ""
     backend = "sql"
+    _now_column = ""  # a column giving now(), read with the open window (one query less)
 
     # -- backend hooks ---------------------------------------------------------------
     def _begin(self, write: bool) -> contextlib.AbstractContextManager[Any]:
@@ -191,6 +263,12 @@ class Store:
         """Release the connection."""
 
     def _exec(self, conn: Any, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def _chunks(
+        self, conn: Any, sql: str, params: Sequence[Any] = ()
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        """The rows of a large query a chunk at a time (never all of them as tuples)."""
         raise NotImplementedError
 
     # -- transactions ----------------------------------------------------------------
@@ -287,48 +365,59 @@ class Store:
     def add(self, spool: Spool, items: Sequence[NewItem]) -> list[Added]:
         """Add ``items`` to the open window in one transaction (all or none).
 
-        Large batches are inserted in bulk (one existence query per chunk, then one
-        ``executemany``); should the bulk insert hit a conflict, the batch is retried
-        item by item, which names the offending item.
+        Large batches first try one ``INSERT … ON CONFLICT DO NOTHING`` ``executemany``:
+        when it inserted every row, none existed and nothing conflicted, and that is the
+        answer. Otherwise that transaction is rolled back and the batch runs again with
+        one existence query per chunk (duplicates found), then one plain ``executemany``;
+        should that hit a conflict, the batch is retried item by item, which names the
+        offending item. Every way gives the same rows and the same answer.
         """
         from anchor.publish.spool import faults
 
         out: list[Added] = []
         if len(items) > _BULK_FROM:
-            try:
-                out = self._add(spool, items, bulk=True)
-            except _BulkConflict:
-                out = []
+            for mode in ("fresh", "bulk"):
+                try:
+                    with many_objects():
+                        out = self._add(spool, items, mode=mode)
+                except (_BulkConflict, _NotFresh):
+                    out = []
+                if out:
+                    break
         if not out:
-            out = self._add(spool, items, bulk=False)
+            out = self._add(spool, items, mode="single")
         faults.point("add.commit")
         return out
 
     def _open_window(self, conn: Any, spool: Spool) -> tuple[Any, ...]:
+        """``(id, seq, now)`` of the open window, read with the add lock."""
         for _ in range(5):
             # PostgreSQL (read committed): a seal that committed while this statement
             # waited for the row lock hides the new window from its snapshot; the next
             # statement sees it.
             window = self._one(
                 conn,
-                "SELECT id, seq FROM windows WHERE spool_id = ? AND state = 'open'"
-                + self.for_share,
+                f"SELECT id, seq{self._now_column} FROM windows WHERE spool_id = ? "
+                "AND state = 'open'" + self.for_share,
                 (spool.id,),
             )
             if window is not None:
-                return window
+                return window if self._now_column else (*window, self.now())
         raise StoreUnavailable(f"spool {spool.name!r} has no open window")
 
-    def _executemany(self, conn: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        """``executemany``; a constraint violation raises :class:`_BulkConflict`."""
+    def _executemany(self, conn: Any, sql: str, rows: list[tuple[Any, ...]]) -> int:
+        """``executemany``; the rows it changed. A constraint violation raises
+        :class:`_BulkConflict`."""
         raise NotImplementedError
 
-    def _add(self, spool: Spool, items: Sequence[NewItem], *, bulk: bool) -> list[Added]:
+    def _add(self, spool: Spool, items: Sequence[NewItem], *, mode: str) -> list[Added]:
         out: list[Added] = []
         with self._tx() as conn:
             window = self._open_window(conn, spool)
-            now = self.now()
-            if bulk:
+            now = float(window[2])
+            if mode == "fresh":
+                return self._add_fresh(conn, spool, window, items, now)
+            if mode == "bulk":
                 return self._add_bulk(conn, spool, window, items, now)
             for new in items:
                 iid = machine.item_id(spool.name, new.source, new.name, new.digest)
@@ -363,10 +452,38 @@ class Store:
                 out.append(Added(iid, found[0], found[1], duplicate=True))
         return out
 
+    def _add_fresh(
+        self, conn: Any, spool: Spool, window: tuple[Any, ...], items: Sequence[NewItem], now: float
+    ) -> list[Added]:
+        """Every item new: one ``ON CONFLICT DO NOTHING`` executemany that must insert all
+        rows (the batch's own repeats are duplicates of their first); else :class:`_NotFresh`
+        (the transaction is rolled back)."""
+        ids = machine.item_ids(spool.name, items)
+        wid, wseq = window[0], window[1]
+        rows: list[tuple[Any, ...]] = []
+        out: list[Added] = []
+        seen: set[str] = set()
+        pending = machine.PENDING
+        for iid, (source, name, digest, size) in zip(ids, items, strict=True):
+            if iid in seen:
+                out.append(Added(iid, wseq, pending, True))
+                continue
+            seen.add(iid)
+            rows.append((iid, spool.id, wid, source, name, digest.hex(), size, now))
+            out.append(Added(iid, wseq, pending, False))
+        if not self._insert_fresh(conn, rows):
+            raise _NotFresh
+        return out
+
+    def _insert_fresh(self, conn: Any, rows: list[tuple[Any, ...]]) -> bool:
+        """Insert ``rows`` (:data:`_INSERT_ITEM` values) if none exists or conflicts; False
+        (the transaction then rolled back by the caller) otherwise."""
+        return self._executemany(conn, _INSERT_ITEM + " ON CONFLICT DO NOTHING", rows) == len(rows)
+
     def _add_bulk(
         self, conn: Any, spool: Spool, window: tuple[Any, ...], items: Sequence[NewItem], now: float
     ) -> list[Added]:
-        ids = [machine.item_id(spool.name, n.source, n.name, n.digest) for n in items]
+        ids = machine.item_ids(spool.name, items)
         existing: dict[str, tuple[int, str]] = {}
         unique = list(dict.fromkeys(ids))
         for at in range(0, len(unique), _CHUNK):
@@ -443,6 +560,21 @@ class Store:
             )
         return [_item(r) for r in rows]
 
+    def window_rows(self, window_id: int) -> WindowRows:
+        """The window's items in leaf order as :class:`WindowRows` (one query)."""
+        with self._tx(write=False) as conn:
+            return WindowRows.from_chunks(self._chunks(conn, _WINDOW_ROWS, (window_id,)))
+
+    def block_digests(self, window_id: int, first: int, count: int) -> list[bytes]:
+        """The digests of leaves ``first .. first+count-1`` of the window."""
+        with self._tx(write=False) as conn:
+            rows = self._exec(
+                conn,
+                "SELECT digest FROM items WHERE window_id = ? ORDER BY seq LIMIT ? OFFSET ?",
+                (window_id, count, first),
+            )
+        return [bytes.fromhex(r[0]) for r in rows]
+
     def leaf_index(self, item: Item) -> int:
         """The item's leaf index: its rank by sequence in its window."""
         with self._tx(write=False) as conn:
@@ -470,11 +602,12 @@ class Store:
         return next((w for w in self.windows(spool) if w.seq == seq), None)
 
     def counts(self, spool: Spool) -> dict[int, int]:
-        """Item count per window id."""
+        """Item count per window id (each counted on the ``items_window`` index)."""
         with self._tx(write=False) as conn:
             rows = self._exec(
                 conn,
-                "SELECT window_id, COUNT(*) FROM items WHERE spool_id = ? GROUP BY window_id",
+                "SELECT w.id, (SELECT COUNT(*) FROM items i WHERE i.window_id = w.id) "
+                "FROM windows w WHERE w.spool_id = ?",
                 (spool.id,),
             )
         return {int(r[0]): int(r[1]) for r in rows}
@@ -587,7 +720,14 @@ class Store:
         self, spool: Spool, *, holder: str, epoch: int, label: str | None, lease_seconds: float
     ) -> Window | None:
         """Seal the open window in one transaction; the sealed (or empty) window, or None."""
-        from anchor.merkle.tree import MerkleTree
+        return self.seal_rows(
+            spool, holder=holder, epoch=epoch, label=label, lease_seconds=lease_seconds
+        )[0]
+
+    def seal_rows(
+        self, spool: Spool, *, holder: str, epoch: int, label: str | None, lease_seconds: float
+    ) -> tuple[Window | None, WindowRows | None]:
+        """:meth:`seal`, also giving the rows it sealed (read once, inside the transaction)."""
         from anchor.publish.spool import faults
 
         with self._tx() as conn:
@@ -599,19 +739,14 @@ class Store:
                 (spool.id,),
             )
             if row is None:
-                return None
+                return None, None
             window = Window(*row)
-            digests = [
-                bytes.fromhex(r[0])
-                for r in self._exec(
-                    conn, "SELECT digest FROM items WHERE window_id = ? ORDER BY seq", (window.id,)
-                )
-            ]
+            leaves = WindowRows.from_chunks(self._chunks(conn, _WINDOW_ROWS, (window.id,)))
             now = self.now()
-            new = machine.SEALED if digests else machine.EMPTY
+            new = machine.SEALED if leaves.digests else machine.EMPTY
             fields: dict[str, Any] = {"sealed_at": now, "label": label}
-            if digests:
-                fields.update(root=MerkleTree(digests).root.hex(), leaf_count=len(digests))
+            if leaves.digests:
+                fields.update(root=leaves.root.hex(), leaf_count=len(leaves.digests))
             self._change(conn, window, new, epoch, fields)
             self._exec(
                 conn,
@@ -620,7 +755,7 @@ class Store:
                 (spool.id, window.seq + 1, epoch, now),
             )
         faults.point("seal.commit")
-        return self.window(spool, window.seq)
+        return self.window(spool, window.seq), leaves
 
     def transition(
         self,
