@@ -120,7 +120,7 @@ class GitHub(Platform):
 
     def secrets_hint(self) -> str:
         return (
-            "add them to the repository's Actions secrets and pass them to the step by name "
+            "add to the repository's Actions secrets and pass to this step by name "
             "(env: NAME: ${{ secrets.NAME }})"
         )
 
@@ -154,7 +154,7 @@ class GitLab(Platform):
         self.work_dir = Path(GITLAB_DIR)
 
     def secrets_hint(self) -> str:
-        return "add them as masked CI/CD variables (Settings > CI/CD > Variables)"
+        return "add as masked CI/CD variables of the project (Settings > CI/CD > Variables)"
 
     def check_output_value(self, key: str, value: str) -> None:
         outputs.dotenv_check(OUTPUT_NAMES[key], value)

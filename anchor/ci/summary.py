@@ -125,10 +125,14 @@ def _fact_rows(facts: Facts) -> list[tuple[str, str]]:
         rows.append(("block", cell(height) + (f", {when}" if when else "")))
     if facts.report is not None and "confirmationDepth" in facts.report:
         depth = facts.report.get("confirmationDepth")
-        rows.append(("depth", f"{cell(depth)} (required {cell(facts.report.get('confirmationThreshold'))})"))
+        rows.append(
+            ("depth", f"{cell(depth)} (required {cell(facts.report.get('confirmationThreshold'))})")
+        )
     tree = (facts.manifest or {}).get("tree")
     if isinstance(tree, Mapping):
-        rows.append(("Merkle root", f"{code(tree.get('root'))} ({cell(tree.get('leaf_count'))} items)"))
+        rows.append(
+            ("Merkle root", f"{code(tree.get('root'))} ({cell(tree.get('leaf_count'))} items)")
+        )
     if facts.report is not None and (signer := _signer(facts.report)) is not None:
         rows.append(("signer", signer))
     files = (facts.report or {}).get("files")
@@ -165,7 +169,9 @@ def _findings(report: Mapping[str, Any]) -> list[str]:
     for entry in [*(report.get("findings") or []), *(report.get("issues") or [])]:
         if isinstance(entry, Mapping) and entry.get("code"):
             message = cell(entry.get("message", ""))
-            lines.append(f"- {code(entry['code'])}: {message}" if message else f"- {code(entry['code'])}")
+            lines.append(
+                f"- {code(entry['code'])}: {message}" if message else f"- {code(entry['code'])}"
+            )
     return ["", *lines] if lines else []
 
 
