@@ -172,13 +172,16 @@ class OidcIssuer:
             "GITHUB_JOB": "release",
         }
 
-
     def gitlab_env(self, audience: str = GITLAB_AUDIENCE) -> dict[str, str]:
         """The environment of a GitLab CI job whose ``id_tokens`` gives ANCHOR_ID_TOKEN for ``audience``.
 
         GitLab puts the token itself in the job's environment (no token endpoint), so it is
         minted now, valid for the issuer's lifetime.
         """
+        return {**self.gitlab_job_env(), "ANCHOR_ID_TOKEN": self.mint(audience)}
+
+    def gitlab_job_env(self) -> dict[str, str]:
+        """The GitLab CI variables matching the issuer's claims (no token)."""
         c = self.claims
         return {
             "GITLAB_CI": "true",
@@ -187,7 +190,6 @@ class OidcIssuer:
             "CI_COMMIT_SHA": c["sha"],
             "CI_PIPELINE_ID": c["pipeline_id"],
             "CI_JOB_ID": c["job_id"],
-            "ANCHOR_ID_TOKEN": self.mint(audience),
         }
 
 

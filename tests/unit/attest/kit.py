@@ -84,17 +84,7 @@ def unsigned(header: dict[str, Any], claims: dict[str, Any]) -> str:
 
 def job_env(issuer: OidcIssuer) -> dict[str, str]:
     """The CI environment matching the issuer's claims (GitHub or GitLab shape)."""
-    if issuer.gitlab:
-        c = issuer.claims
-        return {
-            "GITLAB_CI": "true",
-            "CI_PROJECT_PATH": c["project_path"],
-            "CI_COMMIT_REF_NAME": c["ref"],
-            "CI_COMMIT_SHA": c["sha"],
-            "CI_PIPELINE_ID": c["pipeline_id"],
-            "CI_JOB_ID": c["job_id"],
-        }
-    return issuer.github_env()
+    return issuer.gitlab_job_env() if issuer.gitlab else issuer.github_env()
 
 
 @dataclasses.dataclass
